@@ -1,0 +1,4 @@
+// SQLite migrations, in order. Hand-reviewed; never generated at run time.
+import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
+
+export const sqliteMigrations: Function[] = [InitialSchema1764072000000];

@@ -1,0 +1,51 @@
+// Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim, health endpoints.
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyCookie from "@fastify/cookie";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Config } from "./config";
+import { conversionRoutes } from "./conversions/conversion.routes";
+import { createGraphQLContext, type GraphQLContext } from "./graphql/context";
+import { graphQLErrorFormatter } from "./graphql/errors";
+import { buildConversionsSubgraphSchema } from "./graphql/schema";
+import { healthRoutes } from "./health/health.routes";
+import { loggerOptions } from "./logger";
+import type { Services } from "./services";
+
+export type AppConfig = Pick<Config, "LOG_LEVEL" | "TRUST_PROXY" | "graphqlIntrospection">;
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function buildApp(config: AppConfig, services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.LOG_LEVEL),
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+    // Keep a caller's request id when it is sane, so logs join up across services.
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(healthRoutes, { dataSource: services.dataSource });
+  await app.register(conversionRoutes, { services });
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: await buildConversionsSubgraphSchema(),
+    introspection: config.graphqlIntrospection,
+    includeStacktraceInErrorResponses: false,
+    formatError: graphQLErrorFormatter(app.log as never),
+    plugins: [fastifyApolloDrainPlugin(app)],
+  });
+  await apollo.start();
+  await app.register(fastifyApollo(apollo), {
+    context: async (request) => createGraphQLContext(services, request.id, request.headers),
+  });
+  return app;
+}

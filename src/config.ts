@@ -1,0 +1,46 @@
+// Every environment variable the service reads, validated once at start-up.
+// A bad value stops the process with one line naming the variable, before anything listens.
+import { z } from "zod";
+
+const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** mysql://, mariadb:// or sqlite: URL; when unset the embedded SQLite file is used. */
+  DATABASE_URL: z.string().optional(),
+  SQLITE_PATH: z.string().min(1).default("./data/conversions.sqlite"),
+  /** How long a verified API key is trusted without asking the database again (revocation delay). */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  /** Events written by one INSERT at most. */
+  WRITER_MAX_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** Events waiting for the database at most; beyond it requests get 503 with Retry-After. */
+  WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Grace period for in-flight requests and queued events at shutdown. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
+  TRUST_PROXY: booleanFromEnv.default(false),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  graphqlIntrospection: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    graphqlIntrospection: raw.GRAPHQL_INTROSPECTION ?? raw.NODE_ENV !== "production",
+  };
+}

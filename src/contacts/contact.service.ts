@@ -1,0 +1,173 @@
+// Contacts of an organisation: bulk upsert, CSV import, and the batched lookup used on every log.
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import { parse } from "csv-parse";
+import DataLoader from "dataloader";
+import { type DataSource, In } from "typeorm";
+import { InvalidInput } from "../errors";
+import { Contact } from "./contact.entity";
+import { contactEmailProblem, normalizeEmail } from "./email";
+
+export interface UpsertCounts {
+  added: number;
+  existing: number;
+}
+
+export interface ImportReport extends UpsertCounts {
+  invalid: { line: number; reason: string }[];
+  /** Present only when more invalid lines were found than are listed. */
+  invalidTotal?: number;
+}
+
+export const UPSERT_MAX_EMAILS = 1_000;
+const CHUNK_SIZE = 500;
+const IMPORT_MAX_LISTED_INVALID = 1_000;
+
+interface ContactKey {
+  organisationId: string;
+  email: string;
+}
+
+export class ContactService {
+  /**
+   * Process-wide, uncached: lookups of concurrent requests arriving in the same tick share one
+   * SELECT, and a contact added a moment ago is always seen.
+   */
+  private readonly idByEmail = new DataLoader<ContactKey, string | null, string>((keys) => this.findIds(keys), {
+    cache: false,
+    maxBatchSize: 500,
+  });
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The id of the organisation's contact with this email (any case, surrounding spaces), or null. */
+  findContactId(organisationId: string, email: string): Promise<string | null> {
+    return this.idByEmail.load({ organisationId, email: normalizeEmail(email) });
+  }
+
+  private async findIds(keys: readonly ContactKey[]): Promise<(string | null)[]> {
+    const emailsByOrganisation = new Map<string, Set<string>>();
+    for (const key of keys) {
+      const emails = emailsByOrganisation.get(key.organisationId) ?? new Set();
+      emails.add(key.email);
+      emailsByOrganisation.set(key.organisationId, emails);
+    }
+    const found = new Map<string, string>();
+    const builder = this.dataSource
+      .getRepository(Contact)
+      .createQueryBuilder("contact")
+      .select(["contact.id", "contact.organisationId", "contact.email"]);
+    let index = 0;
+    for (const [organisationId, emails] of emailsByOrganisation) {
+      const clause = `(contact.organisation_id = :org${index} AND contact.email IN (:...emails${index}))`;
+      const parameters = { [`org${index}`]: organisationId, [`emails${index}`]: [...emails] };
+      if (index === 0) builder.where(clause, parameters);
+      else builder.orWhere(clause, parameters);
+      index++;
+    }
+    for (const row of await builder.getMany()) found.set(`${row.organisationId}\u0000${row.email}`, row.id);
+    return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);
+  }
+
+  /** Adds the emails not yet known to the organisation; idempotent. Rejects any invalid email. */
+  async upsert(organisationId: string, emails: string[]): Promise<UpsertCounts> {
+    if (emails.length > UPSERT_MAX_EMAILS) {
+      throw new InvalidInput([
+        { path: ["emails"], type: "too_long", message: `at most ${UPSERT_MAX_EMAILS} emails per call` },
+      ]);
+    }
+    const issues = emails.flatMap((email, index) => {
+      const problem = contactEmailProblem(normalizeEmail(email));
+      return problem ? [{ path: ["emails", index], type: "value_error", message: problem }] : [];
+    });
+    if (issues.length > 0) throw new InvalidInput(issues);
+    return this.upsertNormalized(organisationId, emails.map(normalizeEmail));
+  }
+
+  private async upsertNormalized(organisationId: string, emails: string[]): Promise<UpsertCounts> {
+    const counts = { added: 0, existing: 0 };
+    for (let start = 0; start < emails.length; start += CHUNK_SIZE) {
+      const chunk = emails.slice(start, start + CHUNK_SIZE);
+      const unique = [...new Set(chunk)];
+      counts.existing += chunk.length - unique.length;
+      await this.dataSource.transaction(async (manager) => {
+        const known = await manager.getRepository(Contact).find({
+          select: { email: true },
+          where: { organisationId, email: In(unique) },
+        });
+        const knownEmails = new Set(known.map((row) => row.email));
+        const fresh = unique.filter((email) => !knownEmails.has(email));
+        counts.existing += knownEmails.size;
+        counts.added += fresh.length;
+        if (fresh.length === 0) return;
+        const now = new Date();
+        // orIgnore: a concurrent import of the same email must not fail this one.
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(Contact)
+          .values(fresh.map((email) => ({ id: randomUUID(), organisationId, email, createdAt: now })))
+          .orIgnore()
+          .execute();
+      });
+    }
+    return counts;
+  }
+
+  /**
+   * Imports a CSV with an `email` column (others ignored), streaming: memory stays bounded
+   * whatever the file size. Invalid lines are reported, not fatal.
+   */
+  async importCsv(
+    organisationId: string,
+    input: Readable,
+    onProgress?: (linesRead: number) => void,
+  ): Promise<ImportReport> {
+    const report: ImportReport = { added: 0, existing: 0, invalid: [] };
+    let invalidTotal = 0;
+    const noteInvalid = (line: number, reason: string) => {
+      invalidTotal++;
+      if (report.invalid.length < IMPORT_MAX_LISTED_INVALID) report.invalid.push({ line, reason });
+    };
+    const parser = input.pipe(
+      parse({
+        columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
+        bom: true,
+        info: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+        trim: true,
+      }),
+    );
+    let batch: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const counts = await this.upsertNormalized(organisationId, batch);
+      report.added += counts.added;
+      report.existing += counts.existing;
+      batch = [];
+    };
+    let sawEmailColumn = false;
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string | undefined>;
+      info: { lines: number };
+    }>) {
+      if (!sawEmailColumn) {
+        if (!("email" in record))
+          throw new InvalidInput([{ path: ["file"], type: "missing", message: "the CSV has no email column" }]);
+        sawEmailColumn = true;
+      }
+      const email = normalizeEmail(record.email ?? "");
+      const problem = contactEmailProblem(email);
+      if (problem) noteInvalid(info.lines, problem);
+      else batch.push(email);
+      if (batch.length >= CHUNK_SIZE) {
+        await flush();
+        onProgress?.(info.lines);
+      }
+    }
+    await flush();
+    if (invalidTotal > report.invalid.length) report.invalidTotal = invalidTotal;
+    return report;
+  }
+}

@@ -1,0 +1,38 @@
+// A conversion event logged for a contact: the row, and its GraphQL type.
+import { GraphQLJSON } from "graphql-scalars";
+import { Field, ID, ObjectType } from "type-graphql";
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { jsonColumnTransformer } from "../db/json-column";
+
+@ObjectType({ description: "A conversion event logged for a contact of the caller's organisation." })
+@Entity({ name: "conversions" })
+@Index("idx_conversions_organisation_created", ["organisationId", "createdAt", "id"])
+@Index("idx_conversions_organisation_email_created", ["organisationId", "email", "createdAt"])
+@Index("idx_conversions_contact_created", ["contactId", "createdAt"])
+export class Conversion {
+  @Field(() => ID)
+  @PrimaryColumn({ type: "varchar", length: 36 })
+  id: string;
+
+  @Column({ name: "organisation_id", type: "varchar", length: 36 })
+  organisationId: string;
+
+  @Column({ name: "contact_id", type: "varchar", length: 36 })
+  contactId: string;
+
+  @Field({ description: "The contact's email, normalised (trimmed, lower-cased)." })
+  @Column({ type: "varchar", length: 320 })
+  email: string;
+
+  @Field(() => String, { nullable: true })
+  @Column({ name: "conversion_type", type: "varchar", length: 63, nullable: true })
+  conversionType: string | null;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  @Column({ name: "conversion_data", type: "json", nullable: true, transformer: jsonColumnTransformer })
+  conversionData: Record<string, unknown> | null;
+
+  @Field(() => Date, { description: "When the event was received (UTC)." })
+  @Column({ name: "created_at", type: "datetime", precision: 3 })
+  createdAt: Date;
+}

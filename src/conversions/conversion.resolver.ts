@@ -1,0 +1,35 @@
+// GraphQL entry points of the conversions domain: arguments -> ConversionService -> payload.
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import { Conversion } from "./conversion.entity";
+import { ConversionConnection, ConversionsArgs, LogConversionInputGql, LogConversionPayload } from "./conversion.types";
+
+@Resolver(() => Conversion)
+export class ConversionResolver {
+  @Mutation(() => LogConversionPayload, {
+    description: "Logs a conversion of a contact of the caller's organisation (needs X-API-Key).",
+  })
+  async logConversion(
+    @Arg("input") input: LogConversionInputGql,
+    @Ctx() context: GraphQLContext,
+  ): Promise<LogConversionPayload> {
+    const { organisationId } = await context.principal();
+    return context.services.conversions.logConversion(organisationId, input);
+  }
+
+  @Query(() => ConversionConnection, { description: "The caller's organisation's conversions, newest first." })
+  async conversions(@Args() args: ConversionsArgs, @Ctx() context: GraphQLContext): Promise<ConversionConnection> {
+    const { organisationId } = await context.principal();
+    const page = await context.services.conversions.list(organisationId, args, args.first, args.after);
+    const edges = page.conversions.map((node, index) => ({ node, cursor: page.cursors[index] }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(args.after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+}

@@ -1,0 +1,91 @@
+// REST compatibility shim of the legacy FastAPI endpoint POST /api/v2/conversions:
+// request -> the same ConversionService as GraphQL -> the legacy statuses and bodies.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Principal } from "../auth/api-key.service";
+import { type FieldIssue, InvalidInput } from "../errors";
+import { singleHeader } from "../graphql/context";
+import { restErrorHandler } from "../http/error-handler";
+import type { Services } from "../services";
+
+export const LEGACY_CONVERSIONS_BODY_LIMIT = 64 * 1024;
+
+/** Wire (snake_case) names of the input's fields, for FastAPI's `loc`. */
+const WIRE_NAMES: Record<string, string> = {
+  email: "email",
+  conversionType: "conversion_type",
+  conversionData: "conversion_data",
+};
+
+export function fastApiValidationDetail(issues: FieldIssue[]) {
+  return {
+    detail: issues.map((issue) => {
+      const [field, ...rest] = issue.path;
+      const loc = field === undefined ? ["body"] : ["body", WIRE_NAMES[field] ?? field, ...rest];
+      return { type: issue.type, loc, msg: issue.message };
+    }),
+  };
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export async function conversionRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  // FastAPI read any body as JSON whatever its Content-Type; parse it ourselves so malformed JSON
+  // gets FastAPI's 422 rather than Fastify's 400.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    "*",
+    { parseAs: "string", bodyLimit: LEGACY_CONVERSIONS_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  );
+  app.setErrorHandler(
+    restErrorHandler({
+      message: (message) => ({ detail: message }),
+      invalidInput: (error) => ({ status: 422, body: fastApiValidationDetail(error.issues) }),
+    }),
+  );
+
+  app.post(
+    "/api/v2/conversions",
+    {
+      bodyLimit: LEGACY_CONVERSIONS_BODY_LIMIT,
+      // onRequest runs before the body is read: a bad key gets 401 whatever the body holds.
+      onRequest: async (request: FastifyRequest) => {
+        request.principal = await services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
+      },
+    },
+    async (request, reply) => {
+      const body = parseLegacyJsonBody(request.body);
+      const result = await services.conversions.logConversion((request.principal as Principal).organisationId, {
+        email: body.email,
+        conversionType: body.conversion_type,
+        conversionData: body.conversion_data,
+      });
+      return reply.status(result.status === "ACCEPTED" ? 202 : 200).send({ status: result.status });
+    },
+  );
+}
+
+function parseLegacyJsonBody(body: unknown): Record<string, unknown> {
+  const text = typeof body === "string" ? body : "";
+  if (text.trim().length === 0) throw new InvalidInput([{ path: [], type: "missing", message: "Field required" }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidInput([{ path: [], type: "json_invalid", message: "JSON decode error" }]);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InvalidInput([
+      {
+        path: [],
+        type: "model_attributes_type",
+        message: "Input should be a valid dictionary or object to extract fields from",
+      },
+    ]);
+  }
+  return parsed as Record<string, unknown>;
+}

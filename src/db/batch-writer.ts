@@ -1,0 +1,76 @@
+// Group commit: events from concurrent requests share one transaction. The writer flushes at once
+// when idle and gathers new events while a flush is in flight, so the batch size follows the load
+// (no timer to wait out). A request is answered only when the batch holding its event committed.
+import type { Logger } from "pino";
+import { Overloaded, ShuttingDown } from "../errors";
+
+export interface BatchWriterOptions {
+  /** Items persisted by one call of the persist function at most. */
+  maxBatch: number;
+  /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
+  maxQueue: number;
+}
+
+interface PendingItem<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class BatchWriter<T> {
+  private readonly queue: PendingItem<T>[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly persist: (items: T[]) => Promise<void>,
+    private readonly options: BatchWriterOptions,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Resolves once the item is committed; rejects if it could not be stored. */
+  enqueue(item: T): Promise<void> {
+    if (this.closed) return Promise.reject(new ShuttingDown());
+    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Refuses new items and waits until every accepted item is stored (or failed). */
+  async drain(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        await this.persistBatch(batch);
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async persistBatch(batch: PendingItem<T>[]): Promise<void> {
+    try {
+      await this.persist(batch.map((pending) => pending.item));
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      // One bad item must not fail its neighbours: retry each alone so only the culprit fails.
+      this.logger?.warn({ err: error, size: batch.length }, "batch insert failed; retrying items one by one");
+      for (const pending of batch) await this.persistBatch([pending]);
+    }
+  }
+}

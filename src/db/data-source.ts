@@ -1,0 +1,124 @@
+// The TypeORM data source: the embedded SQLite file by default, MySQL 8 / MariaDB when DATABASE_URL
+// says so. The same entities serve both; the schema comes only from the reviewed migrations.
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { createConnection } from "mysql2/promise";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { mysqlMigrations } from "../../migrations/mysql";
+import { sqliteMigrations } from "../../migrations/sqlite";
+import { entities } from "./entities";
+
+export type DatabaseKind = "sqlite" | "mysql" | "mariadb";
+
+/** The database cannot be used; the message is one line fit for an operator. */
+export class DatabaseUnavailable extends Error {}
+
+export interface DatabaseTarget {
+  kind: DatabaseKind;
+  options: DataSourceOptions;
+  /** For logs: where the data lives, without credentials. */
+  description: string;
+}
+
+export interface DatabaseSettings {
+  DATABASE_URL?: string;
+  SQLITE_PATH: string;
+}
+
+export async function resolveDatabaseTarget(settings: DatabaseSettings): Promise<DatabaseTarget> {
+  const url = settings.DATABASE_URL?.trim();
+  if (!url) return sqliteTarget(settings.SQLITE_PATH);
+  if (url.startsWith("sqlite:")) return sqliteTarget(url.slice("sqlite:".length).replace(/^\/\//, ""));
+  if (/^(mysql|mariadb):\/\//.test(url)) return mysqlTarget(url);
+  throw new DatabaseUnavailable("DATABASE_URL must start with mysql://, mariadb:// or sqlite:");
+}
+
+function sqliteTarget(path: string): DatabaseTarget {
+  const inMemory = path === ":memory:";
+  const database = inMemory ? path : resolve(path);
+  if (!inMemory) mkdirSync(dirname(database), { recursive: true });
+  return {
+    kind: "sqlite",
+    description: `sqlite ${database}`,
+    options: {
+      type: "better-sqlite3",
+      database,
+      entities,
+      migrations: sqliteMigrations,
+      migrationsTransactionMode: "each",
+      enableWAL: !inMemory,
+      // Admin commands and the server may share the file: wait for a lock instead of failing.
+      prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
+        db.pragma("busy_timeout = 5000");
+      },
+    },
+  };
+}
+
+async function mysqlTarget(url: string): Promise<DatabaseTarget> {
+  const parsed = new URL(url);
+  const where = `${parsed.hostname}:${parsed.port || 3306}${parsed.pathname}`;
+  if (parsed.pathname.length <= 1) throw new DatabaseUnavailable(`DATABASE_URL names no database (${where})`);
+  const mysqlUrl = url.replace(/^mariadb:/, "mysql:");
+  // Ask the server what it is: TypeORM's "mariadb" and "mysql" drivers differ in how they read
+  // the schema back, and the wrong one reports phantom schema changes.
+  let version: string;
+  try {
+    const probe = await createConnection({ uri: mysqlUrl, connectTimeout: 10_000 });
+    try {
+      const [rows] = await probe.query("SELECT VERSION() AS version");
+      version = String((rows as { version: string }[])[0]?.version ?? "");
+    } finally {
+      await probe.end();
+    }
+  } catch (error) {
+    throw new DatabaseUnavailable(describeMysqlError(error, where));
+  }
+  const kind: DatabaseKind = /mariadb/i.test(version) ? "mariadb" : "mysql";
+  return {
+    kind,
+    description: `${kind} ${version} at ${where}`,
+    options: {
+      type: kind,
+      url: mysqlUrl,
+      entities,
+      migrations: mysqlMigrations,
+      migrationsTransactionMode: "each",
+      timezone: "Z",
+      charset: "utf8mb4_unicode_ci",
+      extra: { connectionLimit: 20 },
+    },
+  };
+}
+
+function describeMysqlError(error: unknown, where: string): string {
+  const e = error as { code?: string; errno?: number; message?: string };
+  switch (e.code) {
+    case "ER_BAD_DB_ERROR":
+      return `Database does not exist at ${where}: create it first (the service creates only its own tables)`;
+    case "ER_ACCESS_DENIED_ERROR":
+    case "ER_DBACCESS_DENIED_ERROR":
+      return `Access denied to ${where}: check the user and password in DATABASE_URL`;
+    case "ECONNREFUSED":
+      return `Cannot connect to ${where}: connection refused (is the server running?)`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `Cannot resolve the database host of ${where}`;
+    case "ETIMEDOUT":
+      return `Cannot connect to ${where}: timed out`;
+    default:
+      return `Cannot use the database at ${where}: ${e.code ?? e.message ?? "unknown error"}`;
+  }
+}
+
+/** Connects and applies pending migrations. */
+export async function openDatabase(target: DatabaseTarget): Promise<DataSource> {
+  const dataSource = new DataSource(target.options);
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw new DatabaseUnavailable(`Cannot open ${target.description}: ${(error as Error).message}`);
+  }
+  await dataSource.runMigrations({ transaction: "each" });
+  return dataSource;
+}

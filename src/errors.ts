@@ -1,0 +1,66 @@
+// One error type per kind of failure, each mapped once to an HTTP status and a GraphQL error code.
+// Services throw these; the REST shim and the GraphQL layer only translate them.
+
+export interface FieldIssue {
+  /** Path of the offending value inside the input, in the domain's (camelCase) names. */
+  path: (string | number)[];
+  /** Machine-readable kind, in pydantic's vocabulary (missing, string_type, string_too_long...). */
+  type: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly httpStatus: number;
+  abstract readonly graphqlCode: string;
+
+  /** Read by graphql-js when it wraps the error, so Apollo sets the HTTP status and code. */
+  get extensions(): Record<string, unknown> {
+    return { code: this.graphqlCode, http: { status: this.httpStatus } };
+  }
+}
+
+export class Unauthenticated extends DomainError {
+  readonly httpStatus = 401;
+  readonly graphqlCode = "UNAUTHENTICATED";
+  constructor(message = "Invalid or missing API key") {
+    super(message);
+  }
+}
+
+export class InvalidInput extends DomainError {
+  readonly httpStatus = 400;
+  readonly graphqlCode = "BAD_USER_INPUT";
+  constructor(readonly issues: FieldIssue[]) {
+    super(issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; "));
+  }
+
+  override get extensions(): Record<string, unknown> {
+    return {
+      ...super.extensions,
+      field: this.issues[0]?.path.join("."),
+      issues: this.issues.map((issue) => ({ field: issue.path.join("."), type: issue.type, message: issue.message })),
+    };
+  }
+}
+
+export class NotFound extends DomainError {
+  readonly httpStatus = 404;
+  readonly graphqlCode = "NOT_FOUND";
+}
+
+export class Overloaded extends DomainError {
+  readonly httpStatus = 503;
+  readonly graphqlCode = "SERVICE_UNAVAILABLE";
+  constructor(
+    message = "The service is busy, retry shortly",
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
+
+export class ShuttingDown extends Overloaded {
+  constructor() {
+    super("The service is shutting down, retry shortly", 1);
+  }
+}

@@ -1,0 +1,39 @@
+// The services of one running instance, wired once: the typed container the resolvers and
+// routes receive, and what shutdown drains.
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import { ApiKeyService } from "./auth/api-key.service";
+import type { Config } from "./config";
+import { ContactService } from "./contacts/contact.service";
+import { ConversionService } from "./conversions/conversion.service";
+import { BatchWriter } from "./db/batch-writer";
+import { eventPersister, type StoredEvent } from "./db/event-store";
+import { OrganisationService } from "./organisations/organisation.service";
+
+export interface Services {
+  dataSource: DataSource;
+  organisations: OrganisationService;
+  apiKeys: ApiKeyService;
+  contacts: ContactService;
+  conversions: ConversionService;
+  writer: BatchWriter<StoredEvent>;
+}
+
+export type ServiceSettings = Pick<Config, "API_KEY_CACHE_TTL_MS" | "WRITER_MAX_BATCH" | "WRITER_MAX_QUEUE">;
+
+export function createServices(dataSource: DataSource, settings: ServiceSettings, logger?: Logger): Services {
+  const writer = new BatchWriter<StoredEvent>(
+    eventPersister(dataSource),
+    { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
+    logger,
+  );
+  const contacts = new ContactService(dataSource);
+  return {
+    dataSource,
+    organisations: new OrganisationService(dataSource),
+    apiKeys: new ApiKeyService(dataSource, settings.API_KEY_CACHE_TTL_MS),
+    contacts,
+    conversions: new ConversionService(dataSource, contacts, writer),
+    writer,
+  };
+}
