@@ -13,7 +13,7 @@ registerEnumType(LogConversionStatusEnum, {
   },
 });
 
-@InputType({ description: "A conversion of a contact, as logged by POST /api/v2/conversions." })
+@InputType("LogConversionInput", { description: "A conversion of a contact, as logged by POST /api/v2/conversions." })
 export class LogConversionInputGql {
   @Field({ description: "The contact's email; matched case-insensitively after trimming. At most 320 characters." })
   email: string;

@@ -1,0 +1,92 @@
+// The group-commit writer, on its own: batching under load, isolation of a bad item, bounds, drain.
+import { describe, expect, it } from "vitest";
+import { BatchWriter } from "../../src/db/batch-writer";
+import { Overloaded, ShuttingDown } from "../../src/errors";
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe("BatchWriter", () => {
+  it("writes at once when idle and gathers what arrives during a flush into the next batch", async () => {
+    const batches: number[][] = [];
+    const gate = deferred();
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate.promise;
+      },
+      { maxBatch: 100, maxQueue: 1000 },
+    );
+    const first = writer.enqueue(1);
+    const rest = [2, 3, 4, 5].map((item) => writer.enqueue(item));
+    await Promise.resolve();
+    expect(batches).toEqual([[1]]);
+    gate.resolve();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+  });
+
+  it("caps the batch size", async () => {
+    const sizes: number[] = [];
+    const writer = new BatchWriter<number>(async (items) => void sizes.push(items.length), {
+      maxBatch: 3,
+      maxQueue: 1000,
+    });
+    await Promise.all(Array.from({ length: 10 }, (_, index) => writer.enqueue(index)));
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
+  });
+
+  it("fails only the item the database refuses, not its neighbours", async () => {
+    const stored: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        if (items.includes(13)) throw new Error("refused");
+        stored.push(...items);
+      },
+      { maxBatch: 100, maxQueue: 1000 },
+    );
+    const results = await Promise.allSettled([10, 11, 12, 13, 14].map((item) => writer.enqueue(item)));
+    expect(results.map((result) => result.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    expect(stored.sort()).toEqual([10, 11, 12, 14]);
+  });
+
+  it("refuses with Overloaded when the queue is full instead of growing", async () => {
+    const gate = deferred();
+    const writer = new BatchWriter<number>(() => gate.promise, { maxBatch: 1, maxQueue: 2 });
+    const accepted = [writer.enqueue(1), writer.enqueue(2)];
+    await Promise.resolve();
+    const third = writer.enqueue(3);
+    const fourth = writer.enqueue(4);
+    await expect(fourth).rejects.toBeInstanceOf(Overloaded);
+    gate.resolve();
+    await Promise.all([...accepted, third]);
+  });
+
+  it("drains everything accepted, then refuses new items", async () => {
+    const stored: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        stored.push(...items);
+      },
+      { maxBatch: 2, maxQueue: 1000 },
+    );
+    const pending = Array.from({ length: 7 }, (_, index) => writer.enqueue(index));
+    await writer.drain();
+    expect(stored.sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    await Promise.all(pending);
+    await expect(writer.enqueue(99)).rejects.toBeInstanceOf(ShuttingDown);
+  });
+});

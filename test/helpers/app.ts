@@ -1,0 +1,89 @@
+// Starts the real service (Fastify, GraphQL, REST shim) on a fresh database and a free port,
+// and creates tenants the way the admin command line does.
+import { type Config, loadConfig } from "../../src/config";
+import { type RunningServer, startServer } from "../../src/server";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export interface TestApp {
+  server: RunningServer;
+  url: string;
+  database: TestDatabase;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    API_KEY_CACHE_TTL_MS: "0",
+    ...database.env,
+    ...env,
+  });
+  const server = await startServer(config);
+  let stopped = false;
+  return {
+    server,
+    url: server.url,
+    database,
+    config,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface Tenant {
+  organisationId: string;
+  apiKey: string;
+  apiKeyId: string;
+}
+
+export async function createTenant(app: TestApp, contacts: string[] = []): Promise<Tenant> {
+  const { services } = app.server;
+  const organisation = await services.organisations.create(`Org ${Math.random().toString(36).slice(2)}`);
+  const key = await services.apiKeys.create(organisation.id, "test");
+  if (contacts.length > 0) await services.contacts.upsert(organisation.id, contacts);
+  return { organisationId: organisation.id, apiKey: key.key, apiKeyId: key.id };
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function http<T = any>(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<HttpResult<T>> {
+  const response = await fetch(url, { method: init.method ?? "GET", headers: init.headers, body: init.body });
+  const text = await response.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+export function graphql<T = any>(
+  app: TestApp,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  return http<T>(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+}
