@@ -93,7 +93,8 @@ export function probabilityToBeBest(arms: Arm[]): number[] {
   return raw.map((value) => value / total);
 }
 
-// QUADPACK's qk15 nodes and weights (Piessens et al. 1983).
+// QUADPACK's qk15 nodes and weights (Piessens et al. 1983), digits as published.
+// biome-ignore-start lint/correctness/noPrecisionLoss: the published constants, rounded to doubles by the parser
 const KRONROD_NODES = [
   0.991455371120812639206854697526329, 0.949107912342758524526189684047851, 0.864864423359769072789712788640926,
   0.741531185599394439863864773280788, 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
@@ -109,6 +110,7 @@ const GAUSS_WEIGHTS = [
   0.129484966168869693270611432679082, 0.27970539148927666790146777142378, 0.381830050505118944950369775488975,
   0.417959183673469387755102040816327,
 ];
+// biome-ignore-end lint/correctness/noPrecisionLoss: end of the constants
 
 function gaussKronrod(f: (x: number) => number, a: number, b: number): { value: number; error: number } {
   const center = (a + b) / 2;
