@@ -11,6 +11,7 @@ import { graphQLErrorFormatter } from "./graphql/errors";
 import { buildConversionsSubgraphSchema } from "./graphql/schema";
 import { healthRoutes } from "./health/health.routes";
 import { loggerOptions } from "./logger";
+import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 
 export type AppConfig = Pick<Config, "LOG_LEVEL" | "TRUST_PROXY" | "graphqlIntrospection">;
@@ -35,6 +36,8 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   await app.register(fastifyCookie);
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { services });
+  await app.register(zephrRoutes, { services });
+  await app.register(outcomeStatsCsvRoutes, { services });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await buildConversionsSubgraphSchema(),
@@ -45,7 +48,13 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
-    context: async (request) => createGraphQLContext(services, request.id, request.headers),
+    context: async (request) =>
+      createGraphQLContext(services, request.id, {
+        host: request.host,
+        headers: request.headers,
+        cookies: request.cookies,
+        query: request.query as Record<string, unknown>,
+      }),
   });
   return app;
 }

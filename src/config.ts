@@ -22,6 +22,16 @@ const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
   TRUST_PROXY: booleanFromEnv.default(false),
+  /** Organisation of public calls whose host is no registered site; unset: such calls get 404. */
+  DEFAULT_ORGANISATION_ID: z.string().min(1).max(36).optional(),
+  /** How long a site host -> organisation lookup is reused. */
+  SITE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  /** HS256 secret verifying visitors' JWTs (at least 32 characters). */
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** JWKS endpoint verifying RS256/ES256 JWTs. */
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 // MySQL 8 / MariaDB migrations, in order. Hand-reviewed; never generated at run time.
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
+import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
 
-export const mysqlMigrations: Function[] = [InitialSchema1764072000000];
+export const mysqlMigrations: Function[] = [InitialSchema1764072000000, SplitTests1764158400000];

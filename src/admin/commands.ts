@@ -62,6 +62,15 @@ export const adminCommands: Record<string, CommandSpec> = {
       return importContactsFile(services, organisation.id, values.file as string);
     },
   },
+  "site:add": {
+    usage: "site:add --org ORG_ID --host HOST",
+    options: { org: { type: "string" }, host: { type: "string" } },
+    required: ["org", "host"],
+    run: async (values, services) => {
+      const organisation = await services.organisations.require(values.org as string);
+      return services.sites.add(organisation.id, values.host as string);
+    },
+  },
 };
 
 export function adminUsage(): string {

@@ -2,9 +2,10 @@
 // request -> the same ConversionService as GraphQL -> the legacy statuses and bodies.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Principal } from "../auth/api-key.service";
-import { type FieldIssue, InvalidInput } from "../errors";
+import type { FieldIssue } from "../errors";
 import { singleHeader } from "../graphql/context";
 import { restErrorHandler } from "../http/error-handler";
+import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
 import type { Services } from "../services";
 
 export const LEGACY_CONVERSIONS_BODY_LIMIT = 64 * 1024;
@@ -33,8 +34,7 @@ declare module "fastify" {
 }
 
 export async function conversionRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  // FastAPI read any body as JSON whatever its Content-Type; parse it ourselves so malformed JSON
-  // gets FastAPI's 422 rather than Fastify's 400.
+  // FastAPI read any body as JSON whatever its Content-Type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     "*",
@@ -58,7 +58,7 @@ export async function conversionRoutes(app: FastifyInstance, { services }: { ser
       },
     },
     async (request, reply) => {
-      const body = parseLegacyJsonBody(request.body);
+      const body = parseJsonObjectBody(request.body);
       const result = await services.conversions.logConversion((request.principal as Principal).organisationId, {
         email: body.email,
         conversionType: body.conversion_type,
@@ -67,25 +67,4 @@ export async function conversionRoutes(app: FastifyInstance, { services }: { ser
       return reply.status(result.status === "ACCEPTED" ? 202 : 200).send({ status: result.status });
     },
   );
-}
-
-function parseLegacyJsonBody(body: unknown): Record<string, unknown> {
-  const text = typeof body === "string" ? body : "";
-  if (text.trim().length === 0) throw new InvalidInput([{ path: [], type: "missing", message: "Field required" }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new InvalidInput([{ path: [], type: "json_invalid", message: "JSON decode error" }]);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new InvalidInput([
-      {
-        path: [],
-        type: "model_attributes_type",
-        message: "Input should be a valid dictionary or object to extract fields from",
-      },
-    ]);
-  }
-  return parsed as Record<string, unknown>;
 }

@@ -1,22 +1,53 @@
 // What the batching writer stores: every kind of event, written in one transaction per batch.
-import type { DataSource } from "typeorm";
+// On MySQL a deadlock between instances writing the same keys is retried: the transaction is
+// all-or-nothing, so a retry neither loses nor double-counts.
+import type { DataSource, EntityManager } from "typeorm";
 import { Conversion } from "../conversions/conversion.entity";
+import { type ExposureRecord, persistRuleEvents, type RuleConversionRecord } from "../rules/rule-event-store";
 
-export type StoredEvent = { kind: "conversion"; row: Conversion };
+export type StoredEvent =
+  | { kind: "conversion"; row: Conversion }
+  /** One request's exposures (one per outcome named): stored together or not at all. */
+  | { kind: "exposures"; rows: ExposureRecord[] }
+  | { kind: "ruleConversions"; rows: RuleConversionRecord[] };
+
+const RETRYABLE_ERRNOS = new Set([1213, 1205]); // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+const MAX_ATTEMPTS = 5;
 
 export function eventPersister(dataSource: DataSource): (events: StoredEvent[]) => Promise<void> {
   return async (events) => {
-    const conversions = events.filter((event) => event.kind === "conversion").map((event) => event.row);
-    await dataSource.transaction(async (manager) => {
-      if (conversions.length > 0) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(Conversion)
-          .values(conversions as never[])
-          .updateEntity(false)
-          .execute();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dataSource.transaction((manager) => writeEvents(manager, events));
+        return;
+      } catch (error) {
+        const errno =
+          (error as { errno?: number; driverError?: { errno?: number } }).driverError?.errno ??
+          (error as { errno?: number }).errno;
+        if (attempt >= MAX_ATTEMPTS || !RETRYABLE_ERRNOS.has(errno as number)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
       }
-    });
+    }
   };
+}
+
+async function writeEvents(manager: EntityManager, events: StoredEvent[]): Promise<void> {
+  const conversions: Conversion[] = [];
+  const exposures: ExposureRecord[] = [];
+  const ruleConversions: RuleConversionRecord[] = [];
+  for (const event of events) {
+    if (event.kind === "conversion") conversions.push(event.row);
+    else if (event.kind === "exposures") exposures.push(...event.rows);
+    else ruleConversions.push(...event.rows);
+  }
+  if (conversions.length > 0) {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Conversion)
+      .values(conversions as never[])
+      .updateEntity(false)
+      .execute();
+  }
+  await persistRuleEvents(manager, exposures, ruleConversions);
 }

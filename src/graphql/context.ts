@@ -1,6 +1,8 @@
-// What every resolver receives: the services and the caller, authenticated lazily and once.
+// What every resolver receives: the services and the caller. The organisation's principal
+// (X-API-Key) and the public visitor (host, cookie, JWT) are both resolved lazily and once.
 import type { IncomingHttpHeaders } from "node:http";
 import type { Principal } from "../auth/api-key.service";
+import type { PublicRequest, Visitor } from "../auth/visitor";
 import type { Services } from "../services";
 
 export interface GraphQLContext {
@@ -9,22 +11,21 @@ export interface GraphQLContext {
   services: Services;
   /** The caller's organisation from X-API-Key; throws Unauthenticated. */
   principal(): Promise<Principal>;
+  /** The public caller (browser) of a recording mutation. */
+  visitor(trackingIdArgument?: string | null): Promise<Visitor>;
 }
 
-export function createGraphQLContext(
-  services: Services,
-  requestId: string,
-  headers: IncomingHttpHeaders,
-): GraphQLContext {
+export function createGraphQLContext(services: Services, requestId: string, request: PublicRequest): GraphQLContext {
   let principal: Promise<Principal> | undefined;
   return {
     requestId,
-    headers,
+    headers: request.headers,
     services,
     principal: () => {
-      principal ??= services.apiKeys.authenticate(singleHeader(headers["x-api-key"]));
+      principal ??= services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
       return principal;
     },
+    visitor: (trackingIdArgument) => services.visitors.resolve(request, trackingIdArgument),
   };
 }
 

@@ -8,13 +8,14 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { buildSchema, createResolversMap } from "type-graphql";
 import { ContactResolver } from "../contacts/contact.resolver";
 import { ConversionResolver } from "../conversions/conversion.resolver";
+import { RuleResolver } from "../rules/rule.resolver";
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
 export async function buildConversionsSubgraphSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ConversionResolver, ContactResolver],
+    resolvers: [ConversionResolver, ContactResolver, RuleResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
     skipCheck: true,

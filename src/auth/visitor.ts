@@ -1,0 +1,78 @@
+// Who a public (browser) call comes from: the organisation owning the request's host, the
+// visitor's tracking id (blaize_tracking_id cookie or an explicit argument) and, when a JWT is
+// presented through one of Zephr's transports, the verified user id.
+import type { IncomingHttpHeaders } from "node:http";
+import { InvalidInput, Unauthenticated } from "../errors";
+import type { SiteService } from "../sites/site.service";
+import type { JwtVerifier } from "./jwt";
+
+export const TRACKING_COOKIE = "blaize_tracking_id";
+export const TRACKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export interface PublicRequest {
+  host: string | undefined;
+  headers: IncomingHttpHeaders;
+  cookies: Record<string, string | undefined>;
+  query: Record<string, unknown>;
+}
+
+export interface Visitor {
+  organisationId: string;
+  trackingId: string;
+  userId: string | null;
+}
+
+/** Zephr's JWT transports, in order: query `jwt`, X-Blaize-Jwt, X-Zephr-Jwt, Bearer, blaize_jwt, blaize_session. */
+export function presentedTokens(request: PublicRequest): string[] {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header("authorization") ?? "")?.[1];
+  const query = typeof request.query.jwt === "string" ? request.query.jwt : undefined;
+  return [
+    query,
+    header("x-blaize-jwt"),
+    header("x-zephr-jwt"),
+    bearer,
+    request.cookies.blaize_jwt,
+    request.cookies.blaize_session,
+  ].filter((token): token is string => typeof token === "string" && token.length > 0);
+}
+
+export class VisitorResolver {
+  constructor(
+    private readonly sites: SiteService,
+    private readonly jwt: JwtVerifier,
+  ) {}
+
+  /**
+   * Resolves the caller in the order a client can fix things: tenant (404), identity (401),
+   * tracking id (400). Every presented token must verify; the first `sub` is the user id.
+   */
+  async resolve(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor> {
+    const organisationId = await this.sites.resolveTenantFromHost(request.host);
+    let userId: string | null = null;
+    for (const token of presentedTokens(request)) {
+      const payload = await this.jwt.verify(token);
+      if (userId === null && typeof payload.sub === "string" && payload.sub.length > 0) {
+        if (payload.sub.length > 255) throw new Unauthenticated("Invalid token: sub is too long");
+        userId = payload.sub;
+      }
+    }
+    const trackingId = trackingIdArgument ?? request.cookies[TRACKING_COOKIE];
+    if (typeof trackingId !== "string" || !TRACKING_ID_PATTERN.test(trackingId)) {
+      throw new InvalidInput([
+        {
+          path: ["trackingId"],
+          type: trackingId === undefined ? "missing" : "value_error",
+          message:
+            trackingId === undefined
+              ? `the ${TRACKING_COOKIE} cookie is missing`
+              : `the tracking id must be 1 to 128 letters, digits, '-' or '_'`,
+        },
+      ]);
+    }
+    return { organisationId, trackingId, userId };
+  }
+}

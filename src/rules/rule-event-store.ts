@@ -1,0 +1,286 @@
+// Writes a batch of split-test events inside the writer's transaction and keeps the counters
+// exact: facts that count once (first exposure, first attributed conversion per type) are
+// inserted tagged with the batch id, duplicates ignored by the unique key, and the counters are
+// bumped only for the rows this batch really inserted. The database decides every duplicate,
+// so several service instances on one MySQL stay exact.
+import { createHash, randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+
+export interface ExposureRecord {
+  organisationId: string;
+  ruleId: string;
+  outcomeId: string;
+  trackingId: string;
+  userId: string | null;
+  at: Date;
+}
+
+export interface RuleConversionRecord extends ExposureRecord {
+  id: string;
+  conversion: string;
+}
+
+/** The conversion type of the counters and converters that count conversions of any type. */
+export const ANY_CONVERSION = "";
+
+function keyHash(...parts: string[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+}
+
+const utcDay = (date: Date) => date.toISOString().slice(0, 10);
+
+type CounterName = "exposures" | "converters" | "conversions" | "unattributed";
+
+class Counters {
+  readonly rows = new Map<
+    string,
+    { scope: [string, string, string, string, string]; values: Record<CounterName, number> }
+  >();
+
+  add(
+    organisationId: string,
+    ruleId: string,
+    outcomeId: string,
+    conversionType: string,
+    day: string,
+    name: CounterName,
+  ) {
+    const key = keyHash(organisationId, ruleId, outcomeId, conversionType, day);
+    let row = this.rows.get(key);
+    if (!row) {
+      row = {
+        scope: [organisationId, ruleId, outcomeId, conversionType, day],
+        values: { exposures: 0, converters: 0, conversions: 0, unattributed: 0 },
+      };
+      this.rows.set(key, row);
+    }
+    row.values[name]++;
+  }
+}
+
+class OutcomeActivity {
+  readonly rows = new Map<string, { scope: [string, string, string]; exposures: number; first: Date; last: Date }>();
+
+  touch(event: ExposureRecord, newExposure = false) {
+    const key = JSON.stringify([event.organisationId, event.ruleId, event.outcomeId]);
+    const row = this.rows.get(key) ?? {
+      scope: [event.organisationId, event.ruleId, event.outcomeId] as [string, string, string],
+      exposures: 0,
+      first: event.at,
+      last: event.at,
+    };
+    if (newExposure) row.exposures++;
+    if (event.at < row.first) row.first = event.at;
+    if (event.at > row.last) row.last = event.at;
+    this.rows.set(key, row);
+  }
+}
+
+const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+
+export async function persistRuleEvents(
+  manager: EntityManager,
+  exposures: ExposureRecord[],
+  conversions: RuleConversionRecord[],
+): Promise<void> {
+  if (exposures.length === 0 && conversions.length === 0) return;
+  const batchId = randomUUID();
+  const counters = new Counters();
+  const activity = new OutcomeActivity();
+
+  // First exposures: the earliest of the batch per visitor and outcome; the key drops repeats.
+  const exposureCandidates = new Map<string, ExposureRecord>();
+  for (const exposure of exposures) {
+    const key = keyHash(exposure.organisationId, exposure.ruleId, exposure.outcomeId, exposure.trackingId);
+    const known = exposureCandidates.get(key);
+    if (!known || exposure.at < known.at) exposureCandidates.set(key, exposure);
+  }
+  await insertRows(
+    manager,
+    "rule_exposures",
+    ["key_hash", "organisation_id", "rule_id", "outcome_id", "tracking_id", "user_id", "exposed_at", "day", "batch_id"],
+    byKey(
+      [...exposureCandidates].map(([key, e]) => [
+        key,
+        e.organisationId,
+        e.ruleId,
+        e.outcomeId,
+        e.trackingId,
+        e.userId,
+        toDbTimestamp(e.at),
+        utcDay(e.at),
+        batchId,
+      ]),
+    ),
+    { conflictKey: ["key_hash"] },
+  );
+  if (exposureCandidates.size > 0) {
+    const inserted: { key_hash: string }[] = await manager.query(
+      "SELECT key_hash FROM rule_exposures WHERE batch_id = ?",
+      [batchId],
+    );
+    for (const { key_hash } of inserted) {
+      const exposure = exposureCandidates.get(key_hash);
+      if (!exposure) continue;
+      counters.add(
+        exposure.organisationId,
+        exposure.ruleId,
+        exposure.outcomeId,
+        ANY_CONVERSION,
+        utcDay(exposure.at),
+        "exposures",
+      );
+      activity.touch(exposure, true);
+    }
+  }
+  for (const exposure of exposures) activity.touch(exposure);
+
+  if (conversions.length > 0) await persistConversions(manager, batchId, conversions, counters, activity);
+
+  await insertRows(
+    manager,
+    "rule_outcome_daily_stats",
+    [
+      "counter_key",
+      "organisation_id",
+      "rule_id",
+      "outcome_id",
+      "conversion_type",
+      "day",
+      "exposures",
+      "converters",
+      "conversions",
+      "unattributed",
+    ],
+    byKey(
+      [...counters.rows].map(([key, row]) => [
+        key,
+        ...row.scope,
+        row.values.exposures,
+        row.values.converters,
+        row.values.conversions,
+        row.values.unattributed,
+      ]),
+    ),
+    {
+      conflictKey: ["counter_key"],
+      updates: { exposures: "add", converters: "add", conversions: "add", unattributed: "add" },
+    },
+  );
+  await insertRows(
+    manager,
+    "rule_outcomes",
+    ["organisation_id", "rule_id", "outcome_id", "exposures", "first_seen_at", "last_activity_at"],
+    [...activity.rows.values()]
+      .sort((a, b) => (JSON.stringify(a.scope) < JSON.stringify(b.scope) ? -1 : 1))
+      .map((row) => [...row.scope, row.exposures, toDbTimestamp(row.first), toDbTimestamp(row.last)]),
+    {
+      conflictKey: ["organisation_id", "rule_id", "outcome_id"],
+      updates: { exposures: "add", last_activity_at: "max" },
+    },
+  );
+}
+
+async function persistConversions(
+  manager: EntityManager,
+  batchId: string,
+  conversions: RuleConversionRecord[],
+  counters: Counters,
+  activity: OutcomeActivity,
+): Promise<void> {
+  // Attribution is decided now, once: exposed at or before the event, or not at all.
+  const exposureKeys = [
+    ...new Set(conversions.map((c) => keyHash(c.organisationId, c.ruleId, c.outcomeId, c.trackingId))),
+  ];
+  const firstExposures = new Map<string, { at: Date; day: string }>();
+  const found = await selectWhereIn<{ key_hash: string; exposed_at: unknown; day: string }>(
+    manager,
+    "SELECT key_hash, exposed_at, day FROM rule_exposures WHERE key_hash",
+    exposureKeys,
+  );
+  for (const row of found) firstExposures.set(row.key_hash, { at: fromDbTimestamp(row.exposed_at), day: row.day });
+
+  const eventRows: unknown[][] = [];
+  const converterCandidates = new Map<
+    string,
+    { scope: [string, string, string, string]; cohortDay: string; at: Date }
+  >();
+  for (const conversion of conversions) {
+    const { organisationId, ruleId, outcomeId, trackingId } = conversion;
+    const exposure = firstExposures.get(keyHash(organisationId, ruleId, outcomeId, trackingId));
+    const attributed = exposure !== undefined && exposure.at <= conversion.at;
+    const cohortDay = attributed ? exposure.day : null;
+    eventRows.push([
+      conversion.id,
+      organisationId,
+      ruleId,
+      outcomeId,
+      trackingId,
+      conversion.userId,
+      conversion.conversion,
+      toDbTimestamp(conversion.at),
+      attributed ? 1 : 0,
+      cohortDay,
+    ]);
+    activity.touch(conversion);
+    for (const conversionType of [conversion.conversion, ANY_CONVERSION]) {
+      if (!cohortDay) {
+        counters.add(organisationId, ruleId, outcomeId, conversionType, utcDay(conversion.at), "unattributed");
+        continue;
+      }
+      counters.add(organisationId, ruleId, outcomeId, conversionType, cohortDay, "conversions");
+      const key = keyHash(organisationId, ruleId, outcomeId, trackingId, conversionType);
+      const known = converterCandidates.get(key);
+      if (!known || conversion.at < known.at) {
+        converterCandidates.set(key, {
+          scope: [organisationId, ruleId, outcomeId, conversionType],
+          cohortDay,
+          at: conversion.at,
+        });
+      }
+    }
+  }
+  await insertRows(
+    manager,
+    "rule_conversion_events",
+    [
+      "id",
+      "organisation_id",
+      "rule_id",
+      "outcome_id",
+      "tracking_id",
+      "user_id",
+      "conversion",
+      "created_at",
+      "attributed",
+      "cohort_day",
+    ],
+    eventRows,
+  );
+  if (converterCandidates.size === 0) return;
+  await insertRows(
+    manager,
+    "rule_converters",
+    [
+      "key_hash",
+      "organisation_id",
+      "rule_id",
+      "outcome_id",
+      "conversion_type",
+      "cohort_day",
+      "converted_at",
+      "batch_id",
+    ],
+    byKey([...converterCandidates].map(([key, c]) => [key, ...c.scope, c.cohortDay, toDbTimestamp(c.at), batchId])),
+    { conflictKey: ["key_hash"] },
+  );
+  const inserted: { key_hash: string }[] = await manager.query(
+    "SELECT key_hash FROM rule_converters WHERE batch_id = ?",
+    [batchId],
+  );
+  for (const { key_hash } of inserted) {
+    const candidate = converterCandidates.get(key_hash);
+    if (candidate) counters.add(...candidate.scope, candidate.cohortDay, "converters");
+  }
+}

@@ -1,0 +1,64 @@
+// GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
+import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import {
+  OutcomeConversionStatsArgs,
+  RecordRuleConversionInput,
+  RecordRuleOutcomeExposureInput,
+  RuleConversionPayload,
+  RuleConversionStats,
+  RuleOutcomeExposurePayload,
+  RuleSummaryConnection,
+} from "./rule.types";
+
+@Resolver()
+export class RuleResolver {
+  @Mutation(() => RuleConversionPayload, { description: "Records a visitor's conversion on outcome(s) of a rule." })
+  async recordRuleConversion(
+    @Arg("input") input: RecordRuleConversionInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<RuleConversionPayload> {
+    const visitor = await context.visitor(input.trackingId);
+    return context.services.rules.recordConversion(visitor, input);
+  }
+
+  @Mutation(() => RuleOutcomeExposurePayload, { description: "Records that a visitor saw outcome(s) of a rule." })
+  async recordRuleOutcomeExposure(
+    @Arg("input") input: RecordRuleOutcomeExposureInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<RuleOutcomeExposurePayload> {
+    const visitor = await context.visitor(input.trackingId);
+    return context.services.rules.recordExposure(visitor, input);
+  }
+
+  @Query(() => RuleConversionStats, {
+    description: "Compares the outcomes of a rule of the caller's organisation (X-API-Key).",
+  })
+  async outcomeConversionStats(
+    @Args() args: OutcomeConversionStatsArgs,
+    @Ctx() context: GraphQLContext,
+  ): Promise<RuleConversionStats> {
+    const { organisationId } = await context.principal();
+    return context.services.rules.stats(organisationId, args);
+  }
+
+  @Query(() => RuleSummaryConnection, { description: "The caller's organisation's rules, by id." })
+  async rules(
+    @Ctx() context: GraphQLContext,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+  ): Promise<RuleSummaryConnection> {
+    const { organisationId } = await context.principal();
+    const page = await context.services.rules.listRules(organisationId, first, after);
+    const edges = page.rules.map((node, index) => ({ node, cursor: page.cursors[index] }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+}

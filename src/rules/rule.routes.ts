@@ -1,0 +1,79 @@
+// REST for split tests: the legacy Zephr endpoints (400/404/401 as {"message"}), our exposures
+// extension, and the CSV download of outcome statistics. Each maps onto the same RuleService
+// and validation as the GraphQL resolvers.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { PublicRequest } from "../auth/visitor";
+import { singleHeader } from "../graphql/context";
+import { restErrorHandler } from "../http/error-handler";
+import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
+import type { Services } from "../services";
+import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
+
+export const ZEPHR_BODY_LIMIT = 16 * 1024;
+
+function publicRequest(request: FastifyRequest): PublicRequest {
+  return {
+    host: request.host,
+    headers: request.headers,
+    cookies: request.cookies,
+    query: request.query as Record<string, unknown>,
+  };
+}
+
+/** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
+export async function zephrRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
+  app.setErrorHandler(
+    restErrorHandler({
+      message: (message) => ({ message }),
+      invalidInput: (error) => ({ status: 400, body: { message: error.message } }),
+    }),
+  );
+
+  app.post("/zephr/public/rule-outcomes/v1/conversions", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
+    const visitor = await services.visitors.resolve(publicRequest(request));
+    await services.rules.recordConversion(visitor, parseJsonObjectBody(request.body));
+    return reply.status(201).send();
+  });
+
+  app.post("/zephr/public/rule-outcomes/v1/exposures", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
+    const visitor = await services.visitors.resolve(publicRequest(request));
+    await services.rules.recordExposure(visitor, parseJsonObjectBody(request.body));
+    return reply.status(201).send();
+  });
+}
+
+/** GET /api/v1/rules/:ruleId/outcome-stats.csv with X-API-Key: the stats as an RFC 4180 download. */
+export async function outcomeStatsCsvRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  app.setErrorHandler(
+    restErrorHandler({
+      message: (message) => ({ detail: message }),
+      invalidInput: (error) => ({ status: 400, body: { detail: error.message } }),
+    }),
+  );
+
+  app.get<{ Params: { ruleId: string }; Querystring: Record<string, string | undefined> }>(
+    "/api/v1/rules/:ruleId/outcome-stats.csv",
+    async (request, reply) => {
+      const { organisationId } = await services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
+      const { conversion, from, to, baselineOutcomeId, confidenceLevel } = request.query;
+      const stats = await services.rules.stats(organisationId, {
+        ruleId: request.params.ruleId,
+        conversion,
+        from,
+        to,
+        baselineOutcomeId,
+        confidenceLevel,
+      });
+      const fileName = outcomeStatsFileName(stats);
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+          "content-disposition",
+          `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+        )
+        .header("cache-control", "no-store")
+        .send(outcomeStatsCsv(stats));
+    },
+  );
+}

@@ -1,0 +1,62 @@
+// Which organisation a public call belongs to: the one that registered the request's host,
+// else DEFAULT_ORGANISATION_ID, else none (404).
+import type { DataSource } from "typeorm";
+import { InvalidInput, NotFound } from "../errors";
+import { Site } from "./site.entity";
+
+const HOST_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const CACHE_MAX_ENTRIES = 10_000;
+
+/** "WWW.Example.com:8080" -> "www.example.com"; "[::1]:80" -> "::1". */
+export function normalizeHost(host: string): string {
+  const trimmed = host.trim().toLowerCase().replace(/\.$/, "");
+  if (trimmed.startsWith("[")) return trimmed.slice(1, trimmed.indexOf("]") > 0 ? trimmed.indexOf("]") : undefined);
+  return trimmed.replace(/:\d*$/, "");
+}
+
+export class SiteService {
+  private readonly cache = new Map<string, { organisationId: string | null; expiresAt: number }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: { defaultOrganisationId?: string; cacheTtlMs: number },
+  ) {}
+
+  async add(organisationId: string, host: string): Promise<{ organisationId: string; host: string }> {
+    const normalized = normalizeHost(host);
+    if (!HOST_PATTERN.test(normalized)) {
+      throw new InvalidInput([{ path: ["host"], type: "value_error", message: `not a host name: ${host}` }]);
+    }
+    const repository = this.dataSource.getRepository(Site);
+    const existing = await repository.findOneBy({ host: normalized });
+    if (existing && existing.organisationId !== organisationId) {
+      throw new InvalidInput([
+        { path: ["host"], type: "value_error", message: `${normalized} already belongs to another organisation` },
+      ]);
+    }
+    if (!existing) await repository.insert({ host: normalized, organisationId, createdAt: new Date() });
+    this.cache.delete(normalized);
+    return { organisationId, host: normalized };
+  }
+
+  /** The organisation of a public request made to `host`; throws NotFound when there is none. */
+  async resolveTenantFromHost(host: string | undefined): Promise<string> {
+    const normalized = host ? normalizeHost(host) : "";
+    const organisationId = normalized ? await this.lookup(normalized) : null;
+    const resolved = organisationId ?? this.settings.defaultOrganisationId;
+    if (!resolved) throw new NotFound("No site is registered for this host");
+    return resolved;
+  }
+
+  private async lookup(host: string): Promise<string | null> {
+    const cached = this.cache.get(host);
+    if (cached && cached.expiresAt > Date.now()) return cached.organisationId;
+    const site = await this.dataSource.getRepository(Site).findOneBy({ host });
+    const organisationId = site?.organisationId ?? null;
+    if (this.settings.cacheTtlMs > 0) {
+      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(host, { organisationId, expiresAt: Date.now() + this.settings.cacheTtlMs });
+    }
+    return organisationId;
+  }
+}
