@@ -62,8 +62,9 @@ export function outcomeStatsCsv(stats: RuleStats): string {
 
 export function outcomeStatsFileName(stats: RuleStats): string {
   const parts = ["outcome-stats", stats.ruleId, stats.conversion, stats.from, stats.to].filter(Boolean) as string[];
+  // Only characters safe in a file name on every system.
   return `${parts
     .join("_")
-    .replace(/[\\/:*?"<>|\x00-\x1f]/g, "-")
+    .replace(/[^A-Za-z0-9._#@+-]/g, "-")
     .slice(0, 180)}.csv`;
 }
