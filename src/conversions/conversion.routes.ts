@@ -35,12 +35,7 @@ declare module "fastify" {
 
 export async function conversionRoutes(app: FastifyInstance, { services }: { services: Services }) {
   // FastAPI read any body as JSON whatever its Content-Type.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    "*",
-    { parseAs: "string", bodyLimit: LEGACY_CONVERSIONS_BODY_LIMIT },
-    (_request, body, done) => done(null, body),
-  );
+  acceptAnyBodyAsText(app, LEGACY_CONVERSIONS_BODY_LIMIT);
   app.setErrorHandler(
     restErrorHandler({
       message: (message) => ({ detail: message }),
