@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
+import { runInTransaction } from "../db/transaction";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
 import { contactEmailProblem, normalizeEmail } from "./email";
@@ -90,7 +91,7 @@ export class ContactService {
       const chunk = emails.slice(start, start + CHUNK_SIZE);
       const unique = [...new Set(chunk)];
       counts.existing += chunk.length - unique.length;
-      await this.dataSource.transaction(async (manager) => {
+      await runInTransaction(this.dataSource, async (manager) => {
         const known = await manager.getRepository(Contact).find({
           select: { email: true },
           where: { organisationId, email: In(unique) },

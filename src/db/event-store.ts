@@ -4,6 +4,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { Conversion } from "../conversions/conversion.entity";
 import { type ExposureRecord, persistRuleEvents, type RuleConversionRecord } from "../rules/rule-event-store";
+import { runInTransaction } from "./transaction";
 
 export type StoredEvent =
   | { kind: "conversion"; row: Conversion }
@@ -18,7 +19,7 @@ export function eventPersister(dataSource: DataSource): (events: StoredEvent[]) 
   return async (events) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await dataSource.transaction((manager) => writeEvents(manager, events));
+        await runInTransaction(dataSource, (manager) => writeEvents(manager, events));
         return;
       } catch (error) {
         const errno =

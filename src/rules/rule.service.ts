@@ -67,6 +67,9 @@ export const RULES_MAX_PAGE = 100;
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class RuleService {
+  /** When an event happens: the time it is received. Replaceable so tests can place events on chosen days. */
+  clock: () => Date = () => new Date();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly writer: BatchWriter<StoredEvent>,
@@ -78,7 +81,7 @@ export class RuleService {
     raw: { ruleId?: unknown; outcomeId?: unknown; conversion?: unknown },
   ): Promise<RecordedOutcomes & { conversion: string }> {
     const input = parseRuleConversionInput(raw);
-    const at = new Date();
+    const at = this.clock();
     await this.writer.enqueue({
       kind: "ruleConversions",
       rows: input.outcomeIds.map((outcomeId) => ({
@@ -98,7 +101,7 @@ export class RuleService {
   /** Records that the visitor saw the outcome(s); only the first exposure counts. */
   async recordExposure(visitor: Visitor, raw: { ruleId?: unknown; outcomeId?: unknown }): Promise<RecordedOutcomes> {
     const input = parseRuleOutcomesInput(raw);
-    const at = new Date();
+    const at = this.clock();
     await this.writer.enqueue({
       kind: "exposures",
       rows: input.outcomeIds.map((outcomeId) => ({

@@ -12,8 +12,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+/** Starts the app on a fresh database, or on `database` (e.g. a second instance of a test). */
+export async function startTestApp(env: Record<string, string> = {}, existing?: TestDatabase): Promise<TestApp> {
+  const database = existing ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: "test",
     HOST: "127.0.0.1",
