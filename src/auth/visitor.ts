@@ -60,7 +60,8 @@ export class VisitorResolver {
         userId = payload.sub;
       }
     }
-    const trackingId = trackingIdArgument ?? request.cookies[TRACKING_COOKIE];
+    // An empty argument is no argument: the cookie still counts.
+    const trackingId = trackingIdArgument || request.cookies[TRACKING_COOKIE];
     if (typeof trackingId !== "string" || !TRACKING_ID_PATTERN.test(trackingId)) {
       throw new InvalidInput([
         {

@@ -115,7 +115,8 @@ function optionalText(value: unknown, field: string, maxLength: number, issues: 
 }
 
 function outcomeList(value: unknown, issues: FieldIssue[]): string[] | undefined {
-  const text = requiredText(value, "outcomeId", OUTCOME_ID_MAX_LENGTH * OUTCOMES_PER_CALL_MAX, issues);
+  // The list as a whole is bounded by the body limit; the real limits apply to each id after the split.
+  const text = requiredText(value, "outcomeId", 16 * 1024, issues);
   if (text === undefined) return undefined;
   const ids = [
     ...new Set(

@@ -9,9 +9,9 @@ const CACHE_MAX_ENTRIES = 10_000;
 
 /** "WWW.Example.com:8080" -> "www.example.com"; "[::1]:80" -> "::1". */
 export function normalizeHost(host: string): string {
-  const trimmed = host.trim().toLowerCase().replace(/\.$/, "");
+  const trimmed = host.trim().toLowerCase();
   if (trimmed.startsWith("[")) return trimmed.slice(1, trimmed.indexOf("]") > 0 ? trimmed.indexOf("]") : undefined);
-  return trimmed.replace(/:\d*$/, "");
+  return trimmed.replace(/:\d*$/, "").replace(/\.$/, "");
 }
 
 export class SiteService {

@@ -1,0 +1,18 @@
+// schema/conversions.graphql is the subgraph SDL exactly as the running service returns it.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphql, startTestApp, type TestApp } from "../helpers/app";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app?.stop());
+
+describe("schema/conversions.graphql", () => {
+  it("matches { _service { sdl } } of the running subgraph (regenerate with npm run schema:print)", async () => {
+    const response = await graphql(app, "{ _service { sdl } }");
+    const running = `${response.body.data._service.sdl.trimEnd()}\n`;
+    expect(readFileSync("schema/conversions.graphql", "utf8")).toBe(running);
+  });
+});
