@@ -21,7 +21,8 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export async function buildApp(config: AppConfig, services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL),
-    trustProxy: config.TRUST_PROXY,
+    // Fastify accepts a hop count at run time although its types omit it.
+    trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 1024 * 1024,
     // Keep a caller's request id when it is sane, so logs join up across services.
     genReqId: (request) => {

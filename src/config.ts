@@ -21,7 +21,18 @@ const configSchema = z.object({
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
-  TRUST_PROXY: booleanFromEnv.default(false),
+  /**
+   * Which proxies' X-Forwarded-* headers to believe: true (any), false, a hop count, or a
+   * comma-separated list of addresses/CIDRs (Fastify's trustProxy).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((value): boolean | number | string => {
+      if (value === "true" || value === "false") return value === "true";
+      if (/^\d+$/.test(value)) return Number(value);
+      return value;
+    }),
   /** Organisation of public calls whose host is no registered site; unset: such calls get 404. */
   DEFAULT_ORGANISATION_ID: z.string().min(1).max(36).optional(),
   /** How long a site host -> organisation lookup is reused. */

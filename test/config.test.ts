@@ -3,6 +3,13 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
 
 describe("loadConfig", () => {
+  it("reads TRUST_PROXY as Fastify does: boolean, hop count or addresses", () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "1" }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8,127.0.0.1" }).TRUST_PROXY).toBe("10.0.0.0/8,127.0.0.1");
+  });
+
   it("has working defaults for a newcomer", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -23,6 +30,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "abc" })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: "abc" })).toThrow(/PORT/);
     expect(() => loadConfig({ WRITER_MAX_BATCH: "0" })).toThrow(/WRITER_MAX_BATCH/);
-    expect(() => loadConfig({ TRUST_PROXY: "maybe" })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ JWT_SECRET: "short" })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ JWT_JWKS_URL: "not a url" })).toThrow(/JWT_JWKS_URL/);
   });
 });
