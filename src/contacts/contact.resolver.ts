@@ -1,6 +1,8 @@
 // GraphQL entry points of the contacts domain.
-import { Arg, Ctx, Field, Int, Mutation, ObjectType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, FieldResolver, Int, Mutation, ObjectType, Resolver, Root } from "type-graphql";
+import { Conversion } from "../conversions/conversion.entity";
 import type { GraphQLContext } from "../graphql/context";
+import { ContactNode } from "./contact.node";
 
 @ObjectType()
 export class UpsertContactsPayload {
@@ -22,5 +24,30 @@ export class ContactResolver {
   ): Promise<UpsertContactsPayload> {
     const { organisationId } = await context.principal();
     return context.services.contacts.upsert(organisationId, emails);
+  }
+}
+
+/** The fields this subgraph contributes to Contact, each one SQL statement per request. */
+@Resolver(() => ContactNode)
+export class ContactConversionsResolver {
+  @FieldResolver(() => [Conversion], { description: "The contact's conversions, newest first (at most 100)." })
+  async conversions(
+    @Root() contact: ContactNode,
+    @Ctx() context: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 10 }) first: number,
+    @Arg("conversionType", () => String, { nullable: true }) conversionType?: string | null,
+  ): Promise<Conversion[]> {
+    const loaders = await context.loaders();
+    return loaders.contactConversions.load({ email: contact.email, first, conversionType: conversionType ?? null });
+  }
+
+  @FieldResolver(() => Int, { description: "How many conversions the contact has (of a type, when given)." })
+  async conversionCount(
+    @Root() contact: ContactNode,
+    @Ctx() context: GraphQLContext,
+    @Arg("conversionType", () => String, { nullable: true }) conversionType?: string | null,
+  ): Promise<number> {
+    const loaders = await context.loaders();
+    return loaders.contactConversionCount.load({ email: contact.email, conversionType: conversionType ?? null });
   }
 }

@@ -1,9 +1,10 @@
 // A conversion event logged for a contact: the row, and its GraphQL type.
 import { GraphQLJSON } from "graphql-scalars";
-import { Field, ID, ObjectType } from "type-graphql";
+import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { jsonColumnTransformer } from "../db/json-column";
 
+@Directive('@key(fields: "id")')
 @ObjectType({ description: "A conversion event logged for a contact of the caller's organisation." })
 @Entity({ name: "conversions" })
 @Index("idx_conversions_organisation_created", ["organisationId", "createdAt", "id"])

@@ -5,6 +5,8 @@ import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
 import type { BatchWriter } from "../db/batch-writer";
 import type { StoredEvent } from "../db/event-store";
+import { jsonColumnTransformer } from "../db/json-column";
+import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Conversion } from "./conversion.entity";
 import { parseLogConversionInput, type RawLogConversionInput } from "./log-conversion.input";
@@ -95,6 +97,95 @@ export class ConversionService {
     const conversions = rows.slice(0, limit);
     return { conversions, cursors: conversions.map(encodeCursor), hasNextPage: rows.length > limit };
   }
+
+  /** Conversions by id, in the order of the ids; null for an id unknown to the organisation. */
+  async findByIds(organisationId: string, ids: readonly string[]): Promise<(Conversion | null)[]> {
+    const rows = await this.dataSource
+      .getRepository(Conversion)
+      .createQueryBuilder("conversion")
+      .where("conversion.organisation_id = :organisationId", { organisationId })
+      .andWhere("conversion.id IN (:...ids)", { ids: [...ids] })
+      .getMany();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * The newest `first` conversions of each contact email, one statement per distinct
+   * (first, conversionType) among the keys: a window function ranks each email's events.
+   */
+  async latestForContacts(
+    organisationId: string,
+    keys: readonly { email: string; first: number; conversionType: string | null }[],
+  ): Promise<Conversion[][]> {
+    const groups = new Map<string, { first: number; conversionType: string | null; emails: Set<string> }>();
+    for (const key of keys) {
+      const groupKey = JSON.stringify([key.first, key.conversionType]);
+      const group = groups.get(groupKey) ?? { first: key.first, conversionType: key.conversionType, emails: new Set() };
+      group.emails.add(normalizeEmail(key.email));
+      groups.set(groupKey, group);
+    }
+    const found = new Map<string, Conversion[]>();
+    for (const [groupKey, group] of groups) {
+      const limit = Math.min(Math.max(group.first, 0), CONVERSIONS_MAX_PAGE);
+      if (limit === 0) continue;
+      const emails = [...group.emails];
+      const typeFilter = group.conversionType != null ? " AND conversion_type = ?" : "";
+      const rows: Record<string, unknown>[] = await this.dataSource.query(
+        `SELECT * FROM (
+           SELECT id, organisation_id, contact_id, email, conversion_type, conversion_data, created_at,
+                  ROW_NUMBER() OVER (PARTITION BY email ORDER BY created_at DESC, id DESC) AS position
+             FROM conversions
+            WHERE organisation_id = ? AND email IN (${emails.map(() => "?").join(", ")})${typeFilter}
+         ) ranked WHERE position <= ? ORDER BY email, position`,
+        [organisationId, ...emails, ...(group.conversionType != null ? [group.conversionType] : []), limit],
+      );
+      for (const row of rows) {
+        const conversion = conversionFromRow(row);
+        const listKey = `${groupKey}\u0000${conversion.email}`;
+        found.set(listKey, [...(found.get(listKey) ?? []), conversion]);
+      }
+    }
+    return keys.map(
+      (key) => found.get(`${JSON.stringify([key.first, key.conversionType])}\u0000${normalizeEmail(key.email)}`) ?? [],
+    );
+  }
+
+  /** How many conversions each contact email has, one statement per distinct conversionType. */
+  async countForContacts(
+    organisationId: string,
+    keys: readonly { email: string; conversionType: string | null }[],
+  ): Promise<number[]> {
+    const counts = new Map<string, number>();
+    const types = [...new Set(keys.map((key) => key.conversionType))];
+    for (const conversionType of types) {
+      const emails = [
+        ...new Set(keys.filter((key) => key.conversionType === conversionType).map((key) => normalizeEmail(key.email))),
+      ];
+      const typeFilter = conversionType != null ? " AND conversion_type = ?" : "";
+      const rows: { email: string; n: number | string }[] = await this.dataSource.query(
+        `SELECT email, COUNT(*) AS n FROM conversions
+          WHERE organisation_id = ? AND email IN (${emails.map(() => "?").join(", ")})${typeFilter}
+          GROUP BY email`,
+        [organisationId, ...emails, ...(conversionType != null ? [conversionType] : [])],
+      );
+      for (const row of rows) counts.set(JSON.stringify([row.email, conversionType]), Number(row.n));
+    }
+    return keys.map((key) => counts.get(JSON.stringify([normalizeEmail(key.email), key.conversionType])) ?? 0);
+  }
+}
+
+/** A raw `conversions` row as the entity (JSON and DATETIME read as each driver returns them). */
+function conversionFromRow(row: Record<string, unknown>): Conversion {
+  return Object.assign(new Conversion(), {
+    id: row.id as string,
+    organisationId: row.organisation_id as string,
+    contactId: row.contact_id as string,
+    email: row.email as string,
+    conversionType: (row.conversion_type as string | null) ?? null,
+    conversionData: (jsonColumnTransformer.from(row.conversion_data) as Record<string, unknown> | null) ?? null,
+    createdAt: fromDbTimestamp(row.created_at),
+  });
 }
 
 function encodeCursor(conversion: Conversion): string {

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Principal } from "../auth/api-key.service";
 import type { PublicRequest, Visitor } from "../auth/visitor";
 import type { Services } from "../services";
+import { createRequestLoaders, type RequestLoaders } from "./loaders";
 
 export interface GraphQLContext {
   requestId: string;
@@ -13,11 +14,14 @@ export interface GraphQLContext {
   principal(): Promise<Principal>;
   /** The public caller (browser) of a recording mutation. */
   visitor(trackingIdArgument?: string | null): Promise<Visitor>;
+  /** This request's DataLoaders, scoped to the caller's organisation (needs X-API-Key). */
+  loaders(): Promise<RequestLoaders>;
 }
 
 export function createGraphQLContext(services: Services, requestId: string, request: PublicRequest): GraphQLContext {
   let principal: Promise<Principal> | undefined;
-  return {
+  let loaders: Promise<RequestLoaders> | undefined;
+  const context: GraphQLContext = {
     requestId,
     headers: request.headers,
     services,
@@ -26,7 +30,12 @@ export function createGraphQLContext(services: Services, requestId: string, requ
       return principal;
     },
     visitor: (trackingIdArgument) => services.visitors.resolve(request, trackingIdArgument),
+    loaders: () => {
+      loaders ??= context.principal().then(({ organisationId }) => createRequestLoaders(services, organisationId));
+      return loaders;
+    },
   };
+  return context;
 }
 
 export function singleHeader(value: string | string[] | undefined): string | undefined {

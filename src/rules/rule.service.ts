@@ -60,6 +60,17 @@ export interface RuleSummary {
   lastActivityAt: Date;
 }
 
+/** All-time totals of one outcome (any conversion type), as the RuleOutcome entity shows them. */
+export interface RuleOutcomeTotals {
+  ruleId: string;
+  outcomeId: string;
+  exposures: number;
+  converters: number;
+  conversions: number;
+  unattributedConversions: number;
+  lastActivityAt: Date;
+}
+
 export const RULES_DEFAULT_PAGE = 20;
 export const RULES_MAX_PAGE = 100;
 
@@ -173,6 +184,40 @@ export class RuleService {
       });
     }
     return totals;
+  }
+
+  /** Totals of many outcomes in one statement; null for an outcome the organisation never saw. */
+  async outcomeTotals(
+    organisationId: string,
+    keys: readonly { ruleId: string; outcomeId: string }[],
+  ): Promise<(RuleOutcomeTotals | null)[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT o.rule_id, o.outcome_id, o.last_activity_at,
+              COALESCE(SUM(s.exposures), 0) AS exposures, COALESCE(SUM(s.converters), 0) AS converters,
+              COALESCE(SUM(s.conversions), 0) AS conversions, COALESCE(SUM(s.unattributed), 0) AS unattributed
+         FROM rule_outcomes o
+         LEFT JOIN rule_outcome_daily_stats s
+           ON s.organisation_id = o.organisation_id AND s.rule_id = o.rule_id AND s.outcome_id = o.outcome_id
+          AND s.conversion_type = ?
+        WHERE o.organisation_id = ? AND (${keys.map(() => "(o.rule_id = ? AND o.outcome_id = ?)").join(" OR ")})
+        GROUP BY o.rule_id, o.outcome_id, o.last_activity_at`,
+      [ANY_CONVERSION, organisationId, ...keys.flatMap((key) => [key.ruleId, key.outcomeId])],
+    );
+    const totals = new Map<string, RuleOutcomeTotals>();
+    for (const row of rows) {
+      const ruleId = row.rule_id as string;
+      const outcomeId = row.outcome_id as string;
+      totals.set(JSON.stringify([ruleId, outcomeId]), {
+        ruleId,
+        outcomeId,
+        exposures: Number(row.exposures),
+        converters: Number(row.converters),
+        conversions: Number(row.conversions),
+        unattributedConversions: Number(row.unattributed),
+        lastActivityAt: fromDbTimestamp(row.last_activity_at),
+      });
+    }
+    return keys.map((key) => totals.get(JSON.stringify([key.ruleId, key.outcomeId])) ?? null);
   }
 
   /** The organisation's rules by id, with their outcomes, exposures and last activity. */
