@@ -6,7 +6,11 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   resolve: {
     // One graphql module for everyone: vite would otherwise load index.mjs beside Node's index.js.
-    alias: { graphql: require.resolve("graphql") },
+    // graphql-query-complexity's ESM build deep-imports graphql's .mjs files: use its CommonJS build.
+    alias: {
+      graphql: require.resolve("graphql"),
+      "graphql-query-complexity": require.resolve("graphql-query-complexity"),
+    },
   },
   test: {
     include: ["test/**/*.test.ts"],

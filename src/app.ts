@@ -1,6 +1,8 @@
 // Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim, health endpoints.
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -8,13 +10,23 @@ import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
 import { createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
+import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
 import { buildConversionsSubgraphSchema } from "./graphql/schema";
 import { healthRoutes } from "./health/health.routes";
 import { loggerOptions } from "./logger";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 
-export type AppConfig = Pick<Config, "LOG_LEVEL" | "TRUST_PROXY" | "graphqlIntrospection">;
+export type AppConfig = Pick<
+  Config,
+  | "LOG_LEVEL"
+  | "TRUST_PROXY"
+  | "graphqlIntrospection"
+  | "graphqlLandingPage"
+  | "GRAPHQL_ALLOW_BATCHING"
+  | "GRAPHQL_MAX_DEPTH"
+  | "GRAPHQL_MAX_COMPLEXITY"
+>;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -33,6 +45,15 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Once shutdown starts, answers close their connection: keep-alive clients must not hold the
+  // process open until their idle timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
 
   await app.register(fastifyCookie);
   await app.register(healthRoutes, { dataSource: services.dataSource });
@@ -40,12 +61,23 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   await app.register(zephrRoutes, { services });
   await app.register(outcomeStatsCsvRoutes, { services });
 
+  const schema = await buildConversionsSubgraphSchema();
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildConversionsSubgraphSchema(),
+    schema,
+    // `_service { sdl }` is a plain field, so the router can compose whatever this says.
     introspection: config.graphqlIntrospection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: config.GRAPHQL_ALLOW_BATCHING,
+    // CSRF prevention stays on (Apollo's default): simple GETs and form posts are refused.
+    validationRules: [depthLimitRule(config.GRAPHQL_MAX_DEPTH)],
     formatError: graphQLErrorFormatter(app.log as never),
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      complexityLimitPlugin(schema, config.GRAPHQL_MAX_COMPLEXITY),
+      config.graphqlLandingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {

@@ -1,8 +1,23 @@
 // Every environment variable the service reads, validated once at start-up.
 // A bad value stops the process with one line naming the variable, before anything listens.
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An address, a CIDR or one of proxy-addr's names, as Fastify's trustProxy accepts them. */
+function isProxyEntry(entry: string): boolean {
+  const [address, range, ...rest] = entry.trim().split("/");
+  if (rest.length > 0) return false;
+  if (range === undefined && PROXY_NAMES.has(address)) return true;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(range) === 4;
+}
 
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -21,6 +36,13 @@ const configSchema = z.object({
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
+  /** Apollo Sandbox landing page at GET /graphql; default: on outside production. */
+  GRAPHQL_LANDING_PAGE: booleanFromEnv.optional(),
+  /** Several operations in one HTTP request (an array body); off unless needed. */
+  GRAPHQL_ALLOW_BATCHING: booleanFromEnv.default(false),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  /** Cost of one operation at most: 1 per field, lists counted `first` times. */
+  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(10).max(1_000_000).default(5_000),
   /**
    * Which proxies' X-Forwarded-* headers to believe: true (any), false, a hop count, or a
    * comma-separated list of addresses/CIDRs (Fastify's trustProxy).
@@ -28,10 +50,15 @@ const configSchema = z.object({
   TRUST_PROXY: z
     .string()
     .default("false")
-    .transform((value): boolean | number | string => {
+    .transform((value, context): boolean | number | string => {
       if (value === "true" || value === "false") return value === "true";
       if (/^\d+$/.test(value)) return Number(value);
-      return value;
+      if (value.split(",").every(isProxyEntry)) return value;
+      context.addIssue({
+        code: "custom",
+        message: "must be true, false, a hop count, or comma-separated addresses/CIDRs",
+      });
+      return z.NEVER;
     }),
   /** Organisation of public calls whose host is no registered site; unset: such calls get 404. */
   DEFAULT_ORGANISATION_ID: z.string().min(1).max(36).optional(),
@@ -49,6 +76,7 @@ export type RawConfig = z.infer<typeof configSchema>;
 
 export interface Config extends RawConfig {
   graphqlIntrospection: boolean;
+  graphqlLandingPage: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...raw,
     graphqlIntrospection: raw.GRAPHQL_INTROSPECTION ?? raw.NODE_ENV !== "production",
+    graphqlLandingPage: raw.GRAPHQL_LANDING_PAGE ?? raw.NODE_ENV !== "production",
   };
 }

@@ -1,10 +1,9 @@
 // Contacts of an organisation: bulk upsert, CSV import, and the batched lookup used on every log.
 import { randomUUID } from "node:crypto";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
-import { runInTransaction } from "../db/transaction";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
 import { contactEmailProblem, normalizeEmail } from "./email";
@@ -91,7 +90,10 @@ export class ContactService {
       const chunk = emails.slice(start, start + CHUNK_SIZE);
       const unique = [...new Set(chunk)];
       counts.existing += chunk.length - unique.length;
-      await runInTransaction(this.dataSource, async (manager) => {
+      // No transaction: on SQLite a read-then-write transaction fails at once ("database is locked")
+      // when another process writes, instead of waiting. Each statement is safe on its own.
+      {
+        const manager = this.dataSource.manager;
         const known = await manager.getRepository(Contact).find({
           select: { email: true },
           where: { organisationId, email: In(unique) },
@@ -100,7 +102,7 @@ export class ContactService {
         const fresh = unique.filter((email) => !knownEmails.has(email));
         counts.existing += knownEmails.size;
         counts.added += fresh.length;
-        if (fresh.length === 0) return;
+        if (fresh.length === 0) continue;
         const now = new Date();
         // orIgnore: a concurrent import of the same email must not fail this one.
         await manager
@@ -110,7 +112,7 @@ export class ContactService {
           .values(fresh.map((email) => ({ id: randomUUID(), organisationId, email, createdAt: now })))
           .orIgnore()
           .execute();
-      });
+      }
     }
     return counts;
   }
@@ -130,9 +132,17 @@ export class ContactService {
       invalidTotal++;
       if (report.invalid.length < IMPORT_MAX_LISTED_INVALID) report.invalid.push({ line, reason });
     };
-    const parser = input.pipe(
+    let hasEmailColumn = false;
+    const parser = input.pipe(crlfToLf()).pipe(
       parse({
-        columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
+        columns: (header: string[]) => {
+          const names = header.map((name) => name.trim().toLowerCase());
+          hasEmailColumn = names.includes("email");
+          if (!hasEmailColumn) {
+            throw new InvalidInput([{ path: ["file"], type: "missing", message: "the CSV has no email column" }]);
+          }
+          return names;
+        },
         bom: true,
         info: true,
         skip_empty_lines: true,
@@ -148,16 +158,10 @@ export class ContactService {
       report.existing += counts.existing;
       batch = [];
     };
-    let sawEmailColumn = false;
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string | undefined>;
       info: { lines: number };
     }>) {
-      if (!sawEmailColumn) {
-        if (!("email" in record))
-          throw new InvalidInput([{ path: ["file"], type: "missing", message: "the CSV has no email column" }]);
-        sawEmailColumn = true;
-      }
       const email = normalizeEmail(record.email ?? "");
       const problem = contactEmailProblem(email);
       if (problem) noteInvalid(info.lines, problem);
@@ -168,7 +172,29 @@ export class ContactService {
       }
     }
     await flush();
+    if (!hasEmailColumn)
+      throw new InvalidInput([{ path: ["file"], type: "missing", message: "the CSV has no header row" }]);
     if (invalidTotal > report.invalid.length) report.invalidTotal = invalidTotal;
     return report;
   }
+}
+
+/**
+ * csv-parse counts a CRLF inside a quoted field as two lines, shifting every reported line number
+ * after it: normalise line ends first (a CR split across chunks is held back).
+ */
+function crlfToLf(): Transform {
+  let carriageReturnPending = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let text = chunk.toString("latin1");
+      if (carriageReturnPending) text = `\r${text}`;
+      carriageReturnPending = text.endsWith("\r");
+      if (carriageReturnPending) text = text.slice(0, -1);
+      callback(null, Buffer.from(text.replace(/\r\n?/g, "\n"), "latin1"));
+    },
+    flush(callback) {
+      callback(null, carriageReturnPending ? Buffer.from("\n") : null);
+    },
+  });
 }

@@ -98,6 +98,7 @@ function describeMysqlError(error: unknown, where: string): string {
       return `Database does not exist at ${where}: create it first (the service creates only its own tables)`;
     case "ER_ACCESS_DENIED_ERROR":
     case "ER_DBACCESS_DENIED_ERROR":
+    case "ER_ACCESS_DENIED_NO_PASSWORD_ERROR":
       return `Access denied to ${where}: check the user and password in DATABASE_URL`;
     case "ECONNREFUSED":
       return `Cannot connect to ${where}: connection refused (is the server running?)`;

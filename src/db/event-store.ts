@@ -13,6 +13,8 @@ export type StoredEvent =
   | { kind: "ruleConversions"; rows: RuleConversionRecord[] };
 
 const RETRYABLE_ERRNOS = new Set([1213, 1205]); // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+// SQLite refuses at once (no busy wait) to upgrade a read transaction another process wrote under.
+const RETRYABLE_CODES = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT"]);
 const MAX_ATTEMPTS = 5;
 
 export function eventPersister(dataSource: DataSource): (events: StoredEvent[]) => Promise<void> {
@@ -22,10 +24,10 @@ export function eventPersister(dataSource: DataSource): (events: StoredEvent[]) 
         await runInTransaction(dataSource, (manager) => writeEvents(manager, events));
         return;
       } catch (error) {
-        const errno =
-          (error as { errno?: number; driverError?: { errno?: number } }).driverError?.errno ??
-          (error as { errno?: number }).errno;
-        if (attempt >= MAX_ATTEMPTS || !RETRYABLE_ERRNOS.has(errno as number)) throw error;
+        const cause = (error as { driverError?: { errno?: number; code?: string } }).driverError ?? error;
+        const { errno, code } = cause as { errno?: number; code?: string };
+        const retryable = RETRYABLE_ERRNOS.has(errno as number) || RETRYABLE_CODES.has(code as string);
+        if (attempt >= MAX_ATTEMPTS || !retryable) throw error;
         await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
       }
     }
