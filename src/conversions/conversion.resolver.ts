@@ -1,5 +1,6 @@
 // GraphQL entry points of the conversions domain: arguments -> ConversionService -> payload.
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { toConnection } from "../graphql/connection";
 import type { GraphQLContext } from "../graphql/context";
 import { Conversion } from "./conversion.entity";
 import { ConversionConnection, ConversionsArgs, LogConversionInputGql, LogConversionPayload } from "./conversion.types";
@@ -21,15 +22,6 @@ export class ConversionResolver {
   async conversions(@Args() args: ConversionsArgs, @Ctx() context: GraphQLContext): Promise<ConversionConnection> {
     const { organisationId } = await context.principal();
     const page = await context.services.conversions.list(organisationId, args, args.first, args.after);
-    const edges = page.conversions.map((node, index) => ({ node, cursor: page.cursors[index] }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(args.after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return toConnection({ ...page, nodes: page.conversions }, args.after);
   }
 }

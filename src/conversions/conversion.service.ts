@@ -6,6 +6,7 @@ import { normalizeEmail } from "../contacts/email";
 import type { BatchWriter } from "../db/batch-writer";
 import type { StoredEvent } from "../db/event-store";
 import { jsonColumnTransformer } from "../db/json-column";
+import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Conversion } from "./conversion.entity";
@@ -66,13 +67,10 @@ export class ConversionService {
     first?: number | null,
     after?: string | null,
   ): Promise<ConversionPage> {
-    if (first != null && first < 0) {
-      throw new InvalidInput([{ path: ["first"], type: "greater_than_equal", message: "first must be 0 or more" }]);
-    }
+    const limit = pageLimit(first, CONVERSIONS_DEFAULT_PAGE, CONVERSIONS_MAX_PAGE);
     if (filter.from && filter.to && filter.from > filter.to) {
       throw new InvalidInput([{ path: ["to"], type: "value_error", message: "to must not be before from" }]);
     }
-    const limit = Math.min(first ?? CONVERSIONS_DEFAULT_PAGE, CONVERSIONS_MAX_PAGE);
     const query = this.dataSource
       .getRepository(Conversion)
       .createQueryBuilder("conversion")
@@ -83,7 +81,7 @@ export class ConversionService {
     if (filter.from) query.andWhere("conversion.created_at >= :from", { from: filter.from });
     if (filter.to) query.andWhere("conversion.created_at <= :to", { to: filter.to });
     if (after) {
-      const cursor = decodeCursor(after);
+      const cursor = decodeConversionCursor(after);
       query.andWhere(
         "(conversion.created_at < :cursorAt OR (conversion.created_at = :cursorAt AND conversion.id < :cursorId))",
         { cursorAt: cursor.createdAt, cursorId: cursor.id },
@@ -95,7 +93,7 @@ export class ConversionService {
       .limit(limit + 1)
       .getMany();
     const conversions = rows.slice(0, limit);
-    return { conversions, cursors: conversions.map(encodeCursor), hasNextPage: rows.length > limit };
+    return { conversions, cursors: conversions.map(conversionCursor), hasNextPage: rows.length > limit };
   }
 
   /** Conversions by id, in the order of the ids; null for an id unknown to the organisation. */
@@ -188,20 +186,15 @@ function conversionFromRow(row: Record<string, unknown>): Conversion {
   });
 }
 
-function encodeCursor(conversion: Conversion): string {
-  return Buffer.from(JSON.stringify([conversion.createdAt.toISOString(), conversion.id])).toString("base64url");
+function conversionCursor(conversion: Conversion): string {
+  return encodeCursor([conversion.createdAt.toISOString(), conversion.id]);
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    const date = new Date(createdAt);
-    if (typeof id === "string" && typeof createdAt === "string" && !Number.isNaN(date.getTime()))
-      return { createdAt: date, id };
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInput([
-    { path: ["after"], type: "value_error", message: "after is not a cursor returned by this API" },
-  ]);
+function decodeConversionCursor(cursor: string): { createdAt: Date; id: string } {
+  return decodeCursor(cursor, ([createdAt, id]) => {
+    const date = new Date(createdAt as string);
+    return typeof id === "string" && typeof createdAt === "string" && !Number.isNaN(date.getTime())
+      ? { createdAt: date, id }
+      : undefined;
+  });
 }

@@ -1,5 +1,6 @@
 // GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
 import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
+import { toConnection } from "../graphql/connection";
 import type { GraphQLContext } from "../graphql/context";
 import {
   OutcomeConversionStatsArgs,
@@ -50,15 +51,6 @@ export class RuleResolver {
   ): Promise<RuleSummaryConnection> {
     const { organisationId } = await context.principal();
     const page = await context.services.rules.listRules(organisationId, first, after);
-    const edges = page.rules.map((node, index) => ({ node, cursor: page.cursors[index] }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return toConnection({ ...page, nodes: page.rules }, after);
   }
 }

@@ -5,6 +5,7 @@ import type { DataSource } from "typeorm";
 import type { Visitor } from "../auth/visitor";
 import type { BatchWriter } from "../db/batch-writer";
 import type { StoredEvent } from "../db/event-store";
+import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import {
@@ -222,11 +223,10 @@ export class RuleService {
 
   /** The organisation's rules by id, with their outcomes, exposures and last activity. */
   async listRules(organisationId: string, first?: number | null, after?: string | null) {
-    if (first != null && first < 0) {
-      throw new InvalidInput([{ path: ["first"], type: "greater_than_equal", message: "first must be 0 or more" }]);
-    }
-    const limit = Math.min(first ?? RULES_DEFAULT_PAGE, RULES_MAX_PAGE);
-    const afterRuleId = after ? decodeRuleCursor(after) : null;
+    const limit = pageLimit(first, RULES_DEFAULT_PAGE, RULES_MAX_PAGE);
+    const afterRuleId = after
+      ? decodeCursor(after, ([tag, ruleId]) => (tag === "rule" && typeof ruleId === "string" ? ruleId : undefined))
+      : null;
     const ruleRows: { rule_id: string }[] = await this.dataSource.query(
       `SELECT DISTINCT rule_id FROM rule_outcomes WHERE organisation_id = ?${afterRuleId !== null ? " AND rule_id > ?" : ""} ORDER BY rule_id LIMIT ?`,
       afterRuleId !== null ? [organisationId, afterRuleId, limit + 1] : [organisationId, limit + 1],
@@ -254,7 +254,11 @@ export class RuleService {
       ...summary,
       outcomeIds: summary.outcomeIds.sort(byCodeUnits),
     }));
-    return { rules, cursors: rules.map((rule) => encodeRuleCursor(rule.ruleId)), hasNextPage: ruleRows.length > limit };
+    return {
+      rules,
+      cursors: rules.map((rule) => encodeCursor(["rule", rule.ruleId])),
+      hasNextPage: ruleRows.length > limit,
+    };
   }
 }
 
@@ -308,20 +312,4 @@ export function computeRuleStats(
       };
     }),
   };
-}
-
-function encodeRuleCursor(ruleId: string): string {
-  return Buffer.from(JSON.stringify(["rule", ruleId])).toString("base64url");
-}
-
-function decodeRuleCursor(cursor: string): string {
-  try {
-    const [tag, ruleId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (tag === "rule" && typeof ruleId === "string") return ruleId;
-  } catch {
-    // fall through
-  }
-  throw new InvalidInput([
-    { path: ["after"], type: "value_error", message: "after is not a cursor returned by this API" },
-  ]);
 }
