@@ -13,17 +13,40 @@ export const contactsTypeDefs = parse(`
     name: String!
   }
 
+  "A marketing campaign: points at conversions and split-test outcomes owned by the conversions subgraph."
+  type Campaign {
+    name: String!
+    outcomes: [RuleOutcome!]!
+    highlights: [Conversion!]!
+  }
+
+  type RuleOutcome @key(fields: "ruleId outcomeId", resolvable: false) {
+    ruleId: ID!
+    outcomeId: String!
+  }
+
+  type Conversion @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
+
   type Query {
     contacts: [Contact!]!
+    campaign: Campaign!
   }
 `);
 
-export async function startContactsSubgraph(contacts: { email: string; name: string }[]) {
+export interface Campaign {
+  name: string;
+  outcomes: { ruleId: string; outcomeId: string }[];
+  highlights: { id: string }[];
+}
+
+export async function startContactsSubgraph(contacts: { email: string; name: string }[], campaign: Campaign) {
   const server = new ApolloServer({
     schema: buildSubgraphSchema({
       typeDefs: contactsTypeDefs,
       resolvers: {
-        Query: { contacts: () => contacts },
+        Query: { contacts: () => contacts, campaign: () => campaign },
         Contact: {
           __resolveReference: (reference: { email: string }) => contacts.find((c) => c.email === reference.email),
         },

@@ -20,6 +20,7 @@ let contacts: Awaited<ReturnType<typeof startContactsSubgraph>>;
 let gateway: ApolloServer;
 let gatewayUrl: string;
 const statements: string[] = [];
+let highlightIds: string[] = [];
 
 function countingLogger(): TypeOrmLogger {
   const record = (query: string) => void statements.push(query);
@@ -61,7 +62,45 @@ beforeAll(async () => {
     { "x-api-key": other.apiKey },
   );
 
-  contacts = await startContactsSubgraph(CONTACTS.map((email, index) => ({ email, name: `Contact ${index}` })));
+  // The campaign references entities of this subgraph: two outcomes and two conversions.
+  await app.server.services.sites.add(acme.organisationId, "localhost");
+  const base = app.url.replace("127.0.0.1", "localhost");
+  for (const [visitor, outcome, converts] of [
+    ["v1", "A", true],
+    ["v2", "A", false],
+    ["v3", "B", true],
+  ] as const) {
+    const headers = { "content-type": "application/json", cookie: `blaize_tracking_id=${visitor}` };
+    const exposed = await http(`${base}/zephr/public/rule-outcomes/v1/exposures`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ ruleId: "fed-rule", outcomeId: outcome }),
+    });
+    expect(exposed.status).toBe(201);
+    if (converts) {
+      const converted = await http(`${base}/zephr/public/rule-outcomes/v1/conversions`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ruleId: "fed-rule", outcomeId: outcome, conversion: "CUSTOMER" }),
+      });
+      expect(converted.status).toBe(201);
+    }
+  }
+  const latest = await graphql(app, `{ conversions(first: 2) { edges { node { id } } } }`, undefined, {
+    "x-api-key": acme.apiKey,
+  });
+  highlightIds = latest.body.data.conversions.edges.map((edge: any) => edge.node.id);
+  contacts = await startContactsSubgraph(
+    CONTACTS.map((email, index) => ({ email, name: `Contact ${index}` })),
+    {
+      name: "Spring",
+      outcomes: [
+        { ruleId: "fed-rule", outcomeId: "A" },
+        { ruleId: "fed-rule", outcomeId: "B" },
+      ],
+      highlights: highlightIds.map((id) => ({ id })),
+    },
+  );
   const composed = composeServices([
     { name: "conversions", url: `${app.url}/graphql`, typeDefs: parse(await subgraphSdl()) },
     { name: "contacts", url: contacts.url, typeDefs: contactsTypeDefs },
@@ -133,6 +172,25 @@ describe("through the gateway", () => {
     expect(anonymous.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
+  it("resolves conversion and rule-outcome entities another subgraph points at", async () => {
+    statements.length = 0;
+    const response = await viaGateway(
+      `{ campaign { name outcomes { ruleId outcomeId exposures converters conversionRate } highlights { id email conversionType } } }`,
+      { "x-api-key": acme.apiKey },
+    );
+    expect(response.body.errors).toBeUndefined();
+    const campaign = response.body.data.campaign;
+    expect(campaign.outcomes).toEqual([
+      { ruleId: "fed-rule", outcomeId: "A", exposures: 2, converters: 1, conversionRate: 0.5 },
+      { ruleId: "fed-rule", outcomeId: "B", exposures: 1, converters: 1, conversionRate: 1 },
+    ]);
+    expect(campaign.highlights.map((conversion: any) => conversion.id)).toEqual(highlightIds);
+    expect(campaign.highlights.every((conversion: any) => typeof conversion.email === "string")).toBe(true);
+    // One _entities call from the gateway, one statement per entity type.
+    expect(statements.filter((sql) => /\bFROM [`"]?conversions/i.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /rule_outcome/i.test(sql))).toHaveLength(1);
+  });
+
   it("queries this subgraph's own fields through the supergraph", async () => {
     const response = await viaGateway(`{ conversions(first: 3) { edges { node { email conversionType } } } }`, {
       "x-api-key": acme.apiKey,
@@ -176,29 +234,6 @@ describe("entities resolved by _entities, batched", () => {
   });
 
   it("resolves RuleOutcome references with their totals for the caller's organisation, in one statement", async () => {
-    await app.server.services.sites.add(acme.organisationId, "localhost");
-    const base = app.url.replace("127.0.0.1", "localhost");
-    for (const [visitor, outcome, converts] of [
-      ["v1", "A", true],
-      ["v2", "A", false],
-      ["v3", "B", true],
-    ] as const) {
-      const headers = { "content-type": "application/json", cookie: `blaize_tracking_id=${visitor}` };
-      const exposed = await http(`${base}/zephr/public/rule-outcomes/v1/exposures`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ruleId: "fed-rule", outcomeId: outcome }),
-      });
-      expect(exposed.status).toBe(201);
-      if (converts) {
-        const converted = await http(`${base}/zephr/public/rule-outcomes/v1/conversions`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ ruleId: "fed-rule", outcomeId: outcome, conversion: "CUSTOMER" }),
-        });
-        expect(converted.status).toBe(201);
-      }
-    }
     statements.length = 0;
     const representations = [
       { __typename: "RuleOutcome", ruleId: "fed-rule", outcomeId: "A" },
