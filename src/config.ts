@@ -74,6 +74,9 @@ const configSchema = z.object({
 
 export type RawConfig = z.infer<typeof configSchema>;
 
+/** The names of every variable read here. */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
+
 export interface Config extends RawConfig {
   graphqlIntrospection: boolean;
   graphqlLandingPage: boolean;

@@ -5,27 +5,13 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createConnection } from "mysql2/promise";
+import { CONFIG_VARIABLES } from "../../src/config";
 import type { TestDatabase } from "./database";
 
 const ROOT = join(__dirname, "..", "..");
 export const ADMIN_CLI = join(ROOT, "dist", "src", "admin", "cli.js");
 export const MAIN = join(ROOT, "dist", "src", "main.js");
-
-/** Every variable src/config.ts reads: a child gets only the ones a test gives it. */
-const CONFIG_VARIABLES = [
-  "NODE_ENV",
-  "HOST",
-  "PORT",
-  "LOG_LEVEL",
-  "DATABASE_URL",
-  "SQLITE_PATH",
-  "API_KEY_CACHE_TTL_MS",
-  "WRITER_MAX_BATCH",
-  "WRITER_MAX_QUEUE",
-  "SHUTDOWN_TIMEOUT_MS",
-  "GRAPHQL_INTROSPECTION",
-  "TRUST_PROXY",
-];
+export const MIGRATE_CLI = join(ROOT, "dist", "src", "db", "migrate-cli.js");
 
 export type ProgramEnv = Record<string, string | undefined>;
 

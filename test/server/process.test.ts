@@ -12,6 +12,7 @@ import {
   adminCommand,
   freePort,
   MAIN,
+  MIGRATE_CLI,
   type ProcessResult,
   type ProgramEnv,
   queryDatabase,
@@ -115,6 +116,38 @@ describe("invalid configuration", () => {
       expectOneLineFailure(run, message);
     });
   }
+});
+
+describe("npm run migrate", () => {
+  it("applies the migrations to a fresh database, prints them, and changes nothing the second time", async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await runProgram(MIGRATE_CLI, [], { ...database.env, LOG_LEVEL: "silent" }, 60_000);
+      expect(first.code).toBe(0);
+      const report = JSON.parse(first.stdout.trim().split("\n").at(-1) as string);
+      expect(report.migrations).toEqual(["InitialSchema1764072000000", "SplitTests1764158400000"]);
+      const again = await runProgram(MIGRATE_CLI, [], { ...database.env, LOG_LEVEL: "silent" }, 60_000);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout.trim()).migrations).toEqual(report.migrations);
+      const tables = await queryDatabase<{ n: number | string }>(
+        database,
+        database.kind === "sqlite"
+          ? "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'rule_outcome_daily_stats'"
+          : "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'rule_outcome_daily_stats'",
+        [],
+      );
+      expect(Number(tables[0].n)).toBe(1);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("creates the folder of the default SQLite file", async () => {
+    const path = join(scratch, "nested", "deeper", "conversions.sqlite");
+    const run = await runProgram(MIGRATE_CLI, [], { SQLITE_PATH: path }, 60_000);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout.trim()).database).toContain(path);
+  });
 });
 
 describe("graceful shutdown on SIGTERM", () => {
