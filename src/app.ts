@@ -64,6 +64,8 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   const schema = await buildConversionsSubgraphSchema();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    // Apollo's own messages go through the service's logger and LOG_LEVEL.
+    logger: app.log,
     // `_service { sdl }` is a plain field, so the router can compose whatever this says.
     introspection: config.graphqlIntrospection,
     includeStacktraceInErrorResponses: false,
