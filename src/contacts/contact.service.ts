@@ -92,27 +92,25 @@ export class ContactService {
       counts.existing += chunk.length - unique.length;
       // No transaction: on SQLite a read-then-write transaction fails at once ("database is locked")
       // when another process writes, instead of waiting. Each statement is safe on its own.
-      {
-        const manager = this.dataSource.manager;
-        const known = await manager.getRepository(Contact).find({
-          select: { email: true },
-          where: { organisationId, email: In(unique) },
-        });
-        const knownEmails = new Set(known.map((row) => row.email));
-        const fresh = unique.filter((email) => !knownEmails.has(email));
-        counts.existing += knownEmails.size;
-        counts.added += fresh.length;
-        if (fresh.length === 0) continue;
-        const now = new Date();
-        // orIgnore: a concurrent import of the same email must not fail this one.
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(Contact)
-          .values(fresh.map((email) => ({ id: randomUUID(), organisationId, email, createdAt: now })))
-          .orIgnore()
-          .execute();
-      }
+      const manager = this.dataSource.manager;
+      const known = await manager.getRepository(Contact).find({
+        select: { email: true },
+        where: { organisationId, email: In(unique) },
+      });
+      const knownEmails = new Set(known.map((row) => row.email));
+      const fresh = unique.filter((email) => !knownEmails.has(email));
+      counts.existing += knownEmails.size;
+      counts.added += fresh.length;
+      if (fresh.length === 0) continue;
+      const now = new Date();
+      // orIgnore: a concurrent import of the same email must not fail this one.
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Contact)
+        .values(fresh.map((email) => ({ id: randomUUID(), organisationId, email, createdAt: now })))
+        .orIgnore()
+        .execute();
     }
     return counts;
   }
