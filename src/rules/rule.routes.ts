@@ -1,6 +1,7 @@
 // REST for split tests: the legacy Zephr endpoints (400/404/401 as {"message"}), our exposures
 // extension, and the CSV download of outcome statistics. Each maps onto the same RuleService
 // and validation as the GraphQL resolvers.
+import fastifyCors from "@fastify/cors";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { PublicRequest } from "../auth/visitor";
 import { singleHeader } from "../graphql/context";
@@ -23,6 +24,29 @@ function publicRequest(request: FastifyRequest): PublicRequest {
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
 export async function zephrRoutes(app: FastifyInstance, { services }: { services: Services }) {
   acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
+  // Pages of the organisation's own sites may call from another origin (e.g. www.example.com to
+  // tracking.example.com), with cookies; any other origin gets no CORS headers.
+  await app.register(fastifyCors, {
+    delegator: async (request: FastifyRequest) => {
+      const origin = request.headers.origin;
+      if (!origin) return { origin: false };
+      try {
+        const organisationId = await services.sites.resolveTenantFromHost(request.host);
+        const allowed = await services.sites.isOriginOf(origin, organisationId);
+        return allowed
+          ? {
+              origin: true,
+              credentials: true,
+              methods: ["POST"],
+              allowedHeaders: ["Content-Type", "Authorization", "X-Blaize-Jwt", "X-Zephr-Jwt"],
+              maxAge: 600,
+            }
+          : { origin: false };
+      } catch {
+        return { origin: false };
+      }
+    },
+  });
   app.setErrorHandler(
     restErrorHandler({
       message: (message) => ({ message }),

@@ -48,6 +48,20 @@ export class SiteService {
     return resolved;
   }
 
+  /**
+   * Whether a browser page at `origin` may call the public endpoints of `organisationId`: its
+   * host is a site registered by that same organisation.
+   */
+  async isOriginOf(origin: string, organisationId: string): Promise<boolean> {
+    let host: string;
+    try {
+      host = normalizeHost(new URL(origin).host);
+    } catch {
+      return false;
+    }
+    return (await this.lookup(host)) === organisationId;
+  }
+
   private async lookup(host: string): Promise<string | null> {
     const cached = this.cache.get(host);
     if (cached && cached.expiresAt > Date.now()) return cached.organisationId;
