@@ -34,11 +34,16 @@ export class ContactConversionsResolver {
   async conversions(
     @Root() contact: ContactNode,
     @Ctx() context: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 10 }) first: number,
+    // Parameter decorators run last to first: declared in reverse to print (first, conversionType).
     @Arg("conversionType", () => String, { nullable: true }) conversionType?: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 10 }) first?: number | null,
   ): Promise<Conversion[]> {
     const loaders = await context.loaders();
-    return loaders.contactConversions.load({ email: contact.email, first, conversionType: conversionType ?? null });
+    return loaders.contactConversions.load({
+      email: contact.email,
+      first: first ?? 10,
+      conversionType: conversionType ?? null,
+    });
   }
 
   @FieldResolver(() => Int, { description: "How many conversions the contact has (of a type, when given)." })

@@ -46,8 +46,9 @@ export class RuleResolver {
   @Query(() => RuleSummaryConnection, { description: "The caller's organisation's rules, by id." })
   async rules(
     @Ctx() context: GraphQLContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
+    // Parameter decorators run last to first: declared in reverse to print (first, after).
     @Arg("after", () => String, { nullable: true }) after?: string,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
   ): Promise<RuleSummaryConnection> {
     const { organisationId } = await context.principal();
     const page = await context.services.rules.listRules(organisationId, first, after);

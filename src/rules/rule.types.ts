@@ -74,8 +74,12 @@ export class OutcomeConversionStatsArgs {
   })
   baselineOutcomeId?: string | null;
 
-  @Field(() => Float, { defaultValue: 0.95, description: "Confidence level of the intervals, in (0, 1)." })
-  confidenceLevel: number;
+  @Field(() => Float, {
+    nullable: true,
+    defaultValue: 0.95,
+    description: "Confidence level of the intervals, in (0, 1).",
+  })
+  confidenceLevel?: number | null;
 }
 
 @ObjectType()

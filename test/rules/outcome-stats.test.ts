@@ -167,6 +167,10 @@ describe("outcomeConversionStats", () => {
     expect(a.probabilityToBeBest + b.probabilityToBeBest).toBeCloseTo(1, 12);
     expect(result.sampleRatioMismatchPValue).toBe(equalSplitChiSquarePValue([10, 9]));
 
+    // confidenceLevel: Float = 0.95 — omitted or null, the default applies.
+    const defaulted = (await stats({ ruleId: rule, confidenceLevel: null })).body.data.outcomeConversionStats;
+    expect(defaulted.outcomes[0].confidenceInterval).toEqual(wilsonInterval(3, 10, 0.95));
+
     const againstB = (await stats({ ruleId: rule, baselineOutcomeId: "B" })).body.data.outcomeConversionStats;
     expect(againstB.outcomes[1].uplift).toBeNull();
     expect(againstB.outcomes[0].uplift).toBeCloseTo((3 / 10 - 3 / 9) / (3 / 9), 12);
