@@ -5,6 +5,9 @@
 //    WRITER_MAX_BATCH default) versus (b) one transaction per request (the same service with
 //    WRITER_MAX_BATCH=1: each event its own INSERT + COMMIT; the single writer loop stays, so these
 //    commits also run one after another). MariaDB, then SQLite (a temp file).
+//    On MariaDB also (c), the fairer naive baseline: one transaction per request, the requests'
+//    transactions running concurrently on the connection pool (no writer loop at all); see
+//    naiveWriter() below. Not on SQLite, where transactions run one at a time anyway.
 // 2. The same for POST /zephr/public/rule-outcomes/v1/conversions, visitors exposed beforehand.
 // 3. Rule stats read the daily counters, so their cost should not grow with the events: the median
 //    time of services.rules.stats() at ~1k and ~100k events of one rule, versus counting the raw
@@ -28,6 +31,8 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { createConnection } = require("mysql2/promise");
 const { loadConfig } = require("../dist/src/config");
+const { eventPersister } = require("../dist/src/db/event-store");
+const { ShuttingDown } = require("../dist/src/errors");
 const { startServer } = require("../dist/src/server");
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL?.trim() || "mysql://root@127.0.0.1:3306/test";
@@ -86,6 +91,8 @@ async function withServer(database, env, work) {
     LOG_LEVEL: "silent",
     HOST: "127.0.0.1",
     PORT: "0",
+    // One load generator is one client address: the per-address limit on public calls would refuse it.
+    PUBLIC_RATE_LIMIT_PER_MINUTE: "0",
     ...database.env,
     ...env,
   });
@@ -121,54 +128,124 @@ function loadGenerator() {
 }
 
 /**
+ * Variant (c): the writer a service without group commit would have. Same surface as BatchWriter
+ * (enqueue, drain, pending), but enqueue() at once runs the real persister on that one item, so
+ * every request commits its own transaction, concurrently with the others on the pool (mysql2,
+ * connectionLimit 20; the requests beyond wait for a connection). Deadlocks are retried by the
+ * persister as in production. No queue bound, so no 503 Overloaded. `calls` counts the items, so
+ * the bench can check that the swapped-in writer is the one the requests went through.
+ */
+function naiveWriter(dataSource) {
+  const persist = eventPersister(dataSource);
+  const inFlight = new Set();
+  let closed = false;
+  const writer = {
+    calls: 0,
+    enqueue(item) {
+      if (closed) return Promise.reject(new ShuttingDown());
+      writer.calls++;
+      const done = persist([item]);
+      const settled = done.then(
+        () => inFlight.delete(settled),
+        () => inFlight.delete(settled),
+      );
+      inFlight.add(settled);
+      return done;
+    },
+    get pending() {
+      return inFlight.size;
+    },
+    /** Refuses new items and waits until every accepted one is stored (or failed), as BatchWriter. */
+    async drain() {
+      closed = true;
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
+  return writer;
+}
+
+/**
+ * Swaps the naive writer into a running server. Done here, not as an option in src/: the shipped
+ * service has exactly one write path (BatchWriter) and this baseline exists only to be measured, so
+ * it stays out of the product code. createServices() (src/services.ts) hands the one BatchWriter to
+ * the ConversionService and RuleService constructors, which keep it in their own `writer` field
+ * (TypeScript `private readonly`, a plain property at run time), so replacing services.writer alone
+ * would change nothing for the requests: the fields of both services are replaced, and
+ * services.writer too (what the bench's own setup enqueues to and what server.close() drains).
+ * The original BatchWriter, never started, is left unused.
+ */
+function installNaiveWriter(services) {
+  const naive = naiveWriter(services.dataSource);
+  services.conversions.writer = naive;
+  services.rules.writer = naive;
+  services.writer = naive;
+  return naive;
+}
+
+/**
  * Warm-up on one tenant, then ~5 s of load on a fresh one; checks stored rows = success answers.
  * scenario.tenant(services, tag) -> { request: job fields, rows(): Promise<number> }.
  */
 async function measure(database, scenario, variant) {
   return withServer(database, variant.env, async ({ services, url }) => {
+    const naive = variant.naive ? installNaiveWriter(services) : undefined;
     const warm = await scenario.tenant(services, "warm");
     const warmup = await load.run({ url, ...warm.request, duration: WARMUP_SECONDS });
     const tenant = await scenario.tenant(services, "measured");
+    const callsBefore = naive?.calls ?? 0;
     const amount = Math.max(CONNECTIONS * 5, Math.round(warmup.lastSecondPerSecond * MEASURE_SECONDS));
     const result = await load.run({ url, ...tenant.request, amount });
     const answered = result.statuses[scenario.success] ?? 0;
     const rows = await tenant.rows();
-    const ok = rows === answered && result.completed === amount && result.errors === 0;
+    // (c): every acknowledged request must have gone through the naive writer, not the BatchWriter.
+    const viaNaive = naive ? naive.calls - callsBefore >= answered : true;
+    const ok = rows === answered && result.completed === amount && result.errors === 0 && viaNaive;
     if (!ok) {
       failures.push(
         `${scenario.name} ${variant.label}: ${rows} rows for ${answered} ${scenario.success}s, ` +
-          `${result.completed}/${amount} answered, ${result.errors} socket errors`,
+          `${result.completed}/${amount} answered, ${result.errors} socket errors` +
+          (naive ? `, ${naive.calls - callsBefore} items through the naive writer` : ""),
       );
     }
     return { ...result, answered, rows, ok };
   });
 }
 
-async function compareWriters(title, database, scenario) {
+async function compareWriters(title, database, scenario, { naive = false } = {}) {
   console.log(`\n${title}`);
   console.log(`  ${database.label}; ${CONNECTIONS} connections, ~${MEASURE_SECONDS} s each after a warm-up`);
   const variants = [
-    { label: "(b) baseline: one transaction per request (WRITER_MAX_BATCH=1)", env: { WRITER_MAX_BATCH: "1" } },
-    { label: "(a) as shipped: group commit (WRITER_MAX_BATCH=500, default)", env: {} },
+    {
+      key: "b",
+      label: "(b) baseline: one transaction per request (WRITER_MAX_BATCH=1)",
+      env: { WRITER_MAX_BATCH: "1" },
+    },
+    ...(naive
+      ? [{ key: "c", label: "(c) naive: one transaction per request, concurrent on the pool", env: {}, naive: true }]
+      : []),
+    { key: "a", label: "(a) as shipped: group commit (WRITER_MAX_BATCH=500, default)", env: {} },
   ];
   console.log(
     `  ${"".padEnd(66)}   req/s    p50 ms    p99 ms  seconds   non-2xx  ${scenario.success}s      rows   rows = ${scenario.success}s`,
   );
-  const results = [];
+  const results = {};
   for (const variant of variants) {
     const r = await measure(database, scenario, variant);
-    results.push(r);
+    results[variant.key] = r;
     const check = r.ok ? "yes" : "NO  <-- see the failures below";
     console.log(
       `  ${variant.label.padEnd(66)}${fmt(r.perSecond, 0)}${fmt(r.p50)}${fmt(r.p99)}${fmt(r.seconds)}${String(r.non2xx).padStart(10)}` +
         `${String(r.answered).padStart(10)}${String(r.rows).padStart(10)}   ${check}`,
     );
   }
-  const [baseline, shipped] = results;
-  console.log(
-    `  ratio (a)/(b): throughput x${(shipped.perSecond / baseline.perSecond).toFixed(2)}, ` +
-      `p50 x${(shipped.p50 / baseline.p50).toFixed(2)}, p99 x${(shipped.p99 / baseline.p99).toFixed(2)}`,
-  );
+  const shipped = results.a;
+  for (const key of Object.keys(results).filter((k) => k !== "a")) {
+    const baseline = results[key];
+    console.log(
+      `  ratio (a)/(${key}): throughput x${(shipped.perSecond / baseline.perSecond).toFixed(2)}, ` +
+        `p50 x${(shipped.p50 / baseline.p50).toFixed(2)}, p99 x${(shipped.p99 / baseline.p99).toFixed(2)}`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -338,11 +415,14 @@ async function main() {
   const mysql = await createMysqlDatabase();
   load = loadGenerator();
   try {
-    await compareWriters("1. Logging throughput: POST /api/v2/conversions (202)", mysql, restConversions);
+    await compareWriters("1. Logging throughput: POST /api/v2/conversions (202)", mysql, restConversions, {
+      naive: true,
+    });
     await compareWriters(
       "2. Logging throughput: POST /zephr/public/rule-outcomes/v1/conversions (201)",
       mysql,
       ruleConversions,
+      { naive: true },
     );
     await statsVersusRawCounts(mysql);
   } finally {

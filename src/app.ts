@@ -14,6 +14,7 @@ import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
 import { buildConversionsSubgraphSchema } from "./graphql/schema";
 import { healthRoutes } from "./health/health.routes";
 import { loggerOptions } from "./logger";
+import { metricsRoutes } from "./metrics";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 
@@ -26,6 +27,8 @@ export type AppConfig = Pick<
   | "GRAPHQL_ALLOW_BATCHING"
   | "GRAPHQL_MAX_DEPTH"
   | "GRAPHQL_MAX_COMPLEXITY"
+  | "PUBLIC_RATE_LIMIT_PER_MINUTE"
+  | "METRICS_ENABLED"
 >;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -56,9 +59,11 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   });
 
   await app.register(fastifyCookie);
+  // Not encapsulated: its onResponse hook must see every route.
+  if (config.METRICS_ENABLED) await metricsRoutes(app, { services });
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { services });
-  await app.register(zephrRoutes, { services });
+  await app.register(zephrRoutes, { services, rateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE });
   await app.register(outcomeStatsCsvRoutes, { services });
 
   const schema = await buildConversionsSubgraphSchema();

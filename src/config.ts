@@ -64,6 +64,10 @@ const configSchema = z.object({
   DEFAULT_ORGANISATION_ID: z.string().min(1).max(36).optional(),
   /** How long a site host -> organisation lookup is reused. */
   SITE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  /** Public (browser) calls per client address per minute and instance; 0 turns the limit off. */
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  /** Prometheus metrics at GET /metrics. */
+  METRICS_ENABLED: booleanFromEnv.default(true),
   /** HS256 secret verifying visitors' JWTs (at least 32 characters). */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** JWKS endpoint verifying RS256/ES256 JWTs. */

@@ -17,8 +17,12 @@ interface PendingItem<T> {
   reject: (error: unknown) => void;
 }
 
+/** Told about every batch written (for metrics). */
+export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean }) => void;
+
 export class BatchWriter<T> {
   private readonly queue: PendingItem<T>[] = [];
+  private observer?: BatchObserver;
   private flushing: Promise<void> | null = null;
   private closed = false;
 
@@ -42,6 +46,10 @@ export class BatchWriter<T> {
     return this.queue.length;
   }
 
+  observe(observer: BatchObserver): void {
+    this.observer = observer;
+  }
+
   /** Refuses new items and waits until every accepted item is stored (or failed). */
   async drain(): Promise<void> {
     this.closed = true;
@@ -60,10 +68,15 @@ export class BatchWriter<T> {
   }
 
   private async persistBatch(batch: PendingItem<T>[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const report = (ok: boolean) =>
+      this.observer?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
     try {
       await this.persist(batch.map((pending) => pending.item));
+      report(true);
       for (const pending of batch) pending.resolve();
     } catch (error) {
+      report(false);
       if (batch.length === 1) {
         batch[0].reject(error);
         return;

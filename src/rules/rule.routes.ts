@@ -2,6 +2,7 @@
 // extension, and the CSV download of outcome statistics. Each maps onto the same RuleService
 // and validation as the GraphQL resolvers.
 import fastifyCors from "@fastify/cors";
+import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { PublicRequest } from "../auth/visitor";
 import { singleHeader } from "../graphql/context";
@@ -22,8 +23,23 @@ function publicRequest(request: FastifyRequest): PublicRequest {
 }
 
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
-export async function zephrRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function zephrRoutes(
+  app: FastifyInstance,
+  { services, rateLimitPerMinute }: { services: Services; rateLimitPerMinute: number },
+) {
   acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
+  // Anyone can call these: bound what one client address can write (per instance, in memory).
+  if (rateLimitPerMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      max: rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.ip,
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        message: `Too many requests: retry in ${context.after}`,
+      }),
+    });
+  }
   // Pages of the organisation's own sites may call from another origin (e.g. www.example.com to
   // tracking.example.com), with cookies; any other origin gets no CORS headers.
   await app.register(fastifyCors, {

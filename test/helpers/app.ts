@@ -21,6 +21,8 @@ export async function startTestApp(env: Record<string, string> = {}, existing?: 
     PORT: "0",
     LOG_LEVEL: "silent",
     API_KEY_CACHE_TTL_MS: "0",
+    // Tests send many public calls from one address; test/rules/rate-limit.test.ts sets a limit.
+    PUBLIC_RATE_LIMIT_PER_MINUTE: "0",
     ...database.env,
     ...env,
   });

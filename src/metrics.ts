@@ -1,0 +1,61 @@
+// Prometheus metrics at GET /metrics (prom-client): HTTP latency per route, and the batching
+// writer's queue depth, batch sizes and commit times: what an operator watches under load.
+import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Services } from "./services";
+
+export async function metricsRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: "conversions_writer_queue_depth",
+    help: "Events waiting for the database.",
+    registers: [registry],
+    collect() {
+      this.set(services.writer.pending);
+    },
+  });
+  const batchSize = new Histogram({
+    name: "conversions_writer_batch_size",
+    help: "Events written per transaction.",
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: "conversions_writer_batch_seconds",
+    help: "Time to write and commit one batch.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const batches = new Counter({
+    name: "conversions_writer_batches_total",
+    help: "Batches written, by result.",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  services.writer.observe(({ size, seconds, ok }) => {
+    batchSize.observe(size);
+    batchSeconds.observe(seconds);
+    batches.inc({ result: ok ? "committed" : "failed" });
+  });
+
+  const requestSeconds = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request latency by route.",
+    labelNames: ["method", "route", "status_code"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  // Registered on the root instance by app.ts, so it sees every route.
+  app.addHook("onResponse", async (request, reply) => {
+    requestSeconds.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.header("content-type", registry.contentType).send(await registry.metrics()),
+  );
+}
