@@ -6,6 +6,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import Fastify, { type FastifyInstance } from "fastify";
+import { publicRequest } from "./auth/visitor";
 import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
 import { createGraphQLContext, type GraphQLContext } from "./graphql/context";
@@ -88,13 +89,7 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
-    context: async (request) =>
-      createGraphQLContext(services, request.id, {
-        host: request.host,
-        headers: request.headers,
-        cookies: request.cookies,
-        query: request.query as Record<string, unknown>,
-      }),
+    context: async (request) => createGraphQLContext(services, request.id, publicRequest(request)),
   });
   return app;
 }

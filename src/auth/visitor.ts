@@ -2,12 +2,23 @@
 // visitor's tracking id (blaize_tracking_id cookie or an explicit argument) and, when a JWT is
 // presented through one of Zephr's transports, the verified user id.
 import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyRequest } from "fastify";
 import { InvalidInput, Unauthenticated } from "../errors";
 import type { SiteService } from "../sites/site.service";
 import type { JwtVerifier } from "./jwt";
 
 export const TRACKING_COOKIE = "blaize_tracking_id";
 export const TRACKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** What the visitor's identity is read from, taken from a Fastify request (REST or GraphQL). */
+export function publicRequest(request: FastifyRequest): PublicRequest {
+  return {
+    host: request.host,
+    headers: request.headers,
+    cookies: request.cookies,
+    query: request.query as Record<string, unknown>,
+  };
+}
 
 export interface PublicRequest {
   host: string | undefined;

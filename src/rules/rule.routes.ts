@@ -4,7 +4,7 @@
 import fastifyCors from "@fastify/cors";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { PublicRequest } from "../auth/visitor";
+import { publicRequest } from "../auth/visitor";
 import { singleHeader } from "../graphql/context";
 import { restErrorHandler } from "../http/error-handler";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
@@ -12,15 +12,6 @@ import type { Services } from "../services";
 import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
 
 export const ZEPHR_BODY_LIMIT = 16 * 1024;
-
-function publicRequest(request: FastifyRequest): PublicRequest {
-  return {
-    host: request.host,
-    headers: request.headers,
-    cookies: request.cookies,
-    query: request.query as Record<string, unknown>,
-  };
-}
 
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
 export async function zephrRoutes(
