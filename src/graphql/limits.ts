@@ -6,11 +6,6 @@ import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { GraphQLError, type GraphQLSchema, separateOperations } from "graphql";
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
 
-export interface OperationLimits {
-  maxDepth: number;
-  maxComplexity: number;
-}
-
 export function depthLimitRule(maxDepth: number) {
   return maxDepthRule({
     n: maxDepth,
