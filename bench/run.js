@@ -31,7 +31,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { createConnection } = require("mysql2/promise");
 const { loadConfig } = require("../dist/src/config");
-const { eventPersister } = require("../dist/src/db/event-store");
+const { persistEvents } = require("../dist/src/services");
 const { ShuttingDown } = require("../dist/src/errors");
 const { startServer } = require("../dist/src/server");
 
@@ -136,7 +136,7 @@ function loadGenerator() {
  * the bench can check that the swapped-in writer is the one the requests went through.
  */
 function naiveWriter(dataSource) {
-  const persist = eventPersister(dataSource);
+  const persist = persistEvents(dataSource);
   const inFlight = new Set();
   let closed = false;
   const writer = {
@@ -168,7 +168,7 @@ function naiveWriter(dataSource) {
  * Swaps the naive writer into a running server. Done here, not as an option in src/: the shipped
  * service has exactly one write path (BatchWriter) and this baseline exists only to be measured, so
  * it stays out of the product code. createServices() (src/services.ts) hands the one BatchWriter to
- * the ConversionService and RuleService constructors, which keep it in their own `writer` field
+ * the ConversionService and RuleService constructors, which keep it in their own `events` field
  * (TypeScript `private readonly`, a plain property at run time), so replacing services.writer alone
  * would change nothing for the requests: the fields of both services are replaced, and
  * services.writer too (what the bench's own setup enqueues to and what server.close() drains).
@@ -176,8 +176,8 @@ function naiveWriter(dataSource) {
  */
 function installNaiveWriter(services) {
   const naive = naiveWriter(services.dataSource);
-  services.conversions.writer = naive;
-  services.rules.writer = naive;
+  services.conversions.events = naive;
+  services.rules.events = naive;
   services.writer = naive;
   return naive;
 }

@@ -6,18 +6,20 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import Fastify, { type FastifyInstance } from "fastify";
+import { apiKeyAuthentication } from "./auth/api-key.plugin";
+import { apiKeyFrom } from "./auth/api-key.service";
 import { publicRequest } from "./auth/visitor";
 import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
-import { createGraphQLContext, type GraphQLContext } from "./graphql/context";
+import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
-import { buildConversionsSubgraphSchema } from "./graphql/schema";
 import { healthRoutes } from "./health/health.routes";
 import { loggerOptions } from "./logger";
 import { metricsRoutes } from "./metrics";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
+import { buildConversionsSubgraphSchema } from "./subgraph";
 
 export type AppConfig = Pick<
   Config,
@@ -60,15 +62,25 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   });
 
   await app.register(fastifyCookie);
+  await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
   // Not encapsulated: its onResponse hook must see every route.
-  if (config.METRICS_ENABLED) await metricsRoutes(app, { services });
+  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer });
   await app.register(healthRoutes, { dataSource: services.dataSource });
-  await app.register(conversionRoutes, { services });
-  await app.register(zephrRoutes, { services, rateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE });
-  await app.register(outcomeStatsCsvRoutes, { services });
+  await app.register(conversionRoutes, { conversions: services.conversions });
+  await app.register(zephrRoutes, {
+    rules: services.rules,
+    visitors: services.visitors,
+    sites: services.sites,
+    rateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE,
+  });
+  await app.register(outcomeStatsCsvRoutes, { rules: services.rules });
 
   const schema = await buildConversionsSubgraphSchema();
-  const apollo = new ApolloServer<GraphQLContext>({
+  const identification: CallerIdentification = {
+    authenticate: (request) => services.apiKeys.authenticate(apiKeyFrom(request.headers)),
+    identifyVisitor: (request, trackingIdArgument) => services.visitors.identify(request, trackingIdArgument),
+  };
+  const apollo = new ApolloServer<GraphQLContext<Services>>({
     schema,
     // Apollo's own messages go through the service's logger and LOG_LEVEL.
     logger: app.log,
@@ -89,7 +101,7 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
-    context: async (request) => createGraphQLContext(services, request.id, publicRequest(request)),
+    context: async (request) => createGraphQLContext(services, identification, request.id, publicRequest(request)),
   });
   return app;
 }

@@ -2,9 +2,12 @@
 // writer's queue depth, batch sizes and commit times: what an operator watches under load.
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Services } from "./services";
+import type { BatchWriter } from "./db/batch-writer";
 
-export async function metricsRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function metricsRoutes(
+  app: FastifyInstance,
+  { writer }: { writer: Pick<BatchWriter<unknown>, "pending" | "observe"> },
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -13,7 +16,7 @@ export async function metricsRoutes(app: FastifyInstance, { services }: { servic
     help: "Events waiting for the database.",
     registers: [registry],
     collect() {
-      this.set(services.writer.pending);
+      this.set(writer.pending);
     },
   });
   const batchSize = new Histogram({
@@ -34,7 +37,7 @@ export async function metricsRoutes(app: FastifyInstance, { services }: { servic
     labelNames: ["result"],
     registers: [registry],
   });
-  services.writer.observe(({ size, seconds, ok }) => {
+  writer.observe(({ size, seconds, ok }) => {
     batchSize.observe(size);
     batchSeconds.observe(seconds);
     batches.inc({ result: ok ? "committed" : "failed" });

@@ -6,7 +6,7 @@ import type { DataSource } from "typeorm";
 import { buildApp } from "./app";
 import type { Config } from "./config";
 import { openDatabase, resolveDatabaseTarget } from "./db/data-source";
-import { createServices, type Services } from "./services";
+import { createServices, entities, type ServiceOptions, type Services } from "./services";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -18,10 +18,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: Pick<ServiceOptions, "clock"> = {}): Promise<RunningServer> {
   const target = await resolveDatabaseTarget(config);
-  const dataSource = await openDatabase(target);
-  const services = createServices(dataSource, config);
+  const dataSource = await openDatabase(target, entities);
+  const services = createServices(dataSource, config, options);
   let app: FastifyInstance;
   try {
     app = await buildApp(config, services);

@@ -1,18 +1,51 @@
-// The services of one running instance, wired once: the typed container the resolvers and
-// routes receive, and what shutdown drains.
+// The composition root: the services of one running instance, wired once. It owns what spans
+// domains: the list of entities the data source maps, the one writer every domain's events go
+// through (the union of event kinds and the dispatch to each domain's write function), and the
+// typed container the app hands to routes and resolvers.
 import type { Logger } from "pino";
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import { ApiKey } from "./auth/api-key.entity";
 import { ApiKeyService } from "./auth/api-key.service";
 import { JwtVerifier } from "./auth/jwt";
-import { VisitorResolver } from "./auth/visitor";
+import { VisitorIdentifier } from "./auth/visitor";
 import type { Config } from "./config";
+import { Contact } from "./contacts/contact.entity";
 import { ContactService } from "./contacts/contact.service";
+import { Conversion } from "./conversions/conversion.entity";
 import { ConversionService } from "./conversions/conversion.service";
+import { type ConversionEvent, writeConversions } from "./conversions/conversion.writer";
 import { BatchWriter } from "./db/batch-writer";
-import { eventPersister, type StoredEvent } from "./db/event-store";
+import { persistInTransaction } from "./db/persist-in-transaction";
+import { Organisation } from "./organisations/organisation.entity";
 import { OrganisationService } from "./organisations/organisation.service";
+import { ruleEntities } from "./rules/rule.entities";
 import { RuleService } from "./rules/rule.service";
+import { RuleCounters } from "./rules/rule-counters";
+import { type RuleEvent, writeRuleEvents } from "./rules/rule-event-store";
+import { Site } from "./sites/site.entity";
 import { SiteService } from "./sites/site.service";
+
+/** Every TypeORM entity of the service, for the data source and the drift test. */
+export const entities = [Organisation, ApiKey, Contact, Conversion, Site, ...ruleEntities];
+
+/** Every kind of event the writer stores, one transaction per batch. */
+export type StoredEvent = ConversionEvent | RuleEvent;
+
+async function writeEvents(manager: EntityManager, events: StoredEvent[]): Promise<void> {
+  const conversions: ConversionEvent["row"][] = [];
+  const ruleEvents: RuleEvent[] = [];
+  for (const event of events) {
+    if (event.kind === "conversion") conversions.push(event.row);
+    else ruleEvents.push(event);
+  }
+  await writeConversions(manager, conversions);
+  await writeRuleEvents(manager, ruleEvents);
+}
+
+/** The persist function of the writer: every event kind in one retried transaction per batch. */
+export function persistEvents(dataSource: DataSource): (events: StoredEvent[]) => Promise<void> {
+  return persistInTransaction(dataSource, writeEvents);
+}
 
 export interface Services {
   dataSource: DataSource;
@@ -21,7 +54,7 @@ export interface Services {
   contacts: ContactService;
   conversions: ConversionService;
   sites: SiteService;
-  visitors: VisitorResolver;
+  visitors: VisitorIdentifier;
   rules: RuleService;
   writer: BatchWriter<StoredEvent>;
 }
@@ -39,11 +72,21 @@ export type ServiceSettings = Pick<
   | "JWT_AUDIENCE"
 >;
 
-export function createServices(dataSource: DataSource, settings: ServiceSettings, logger?: Logger): Services {
+export interface ServiceOptions {
+  logger?: Logger;
+  /** When events happen; the wall clock unless a test places events on chosen days. */
+  clock?: () => Date;
+}
+
+export function createServices(
+  dataSource: DataSource,
+  settings: ServiceSettings,
+  options: ServiceOptions = {},
+): Services {
   const writer = new BatchWriter<StoredEvent>(
-    eventPersister(dataSource),
+    persistEvents(dataSource),
     { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
-    logger,
+    options.logger,
   );
   const contacts = new ContactService(dataSource);
   const sites = new SiteService(dataSource, {
@@ -63,8 +106,8 @@ export function createServices(dataSource: DataSource, settings: ServiceSettings
     contacts,
     conversions: new ConversionService(dataSource, contacts, writer),
     sites,
-    visitors: new VisitorResolver(sites, jwt),
-    rules: new RuleService(dataSource, writer),
+    visitors: new VisitorIdentifier(sites, jwt),
+    rules: new RuleService(new RuleCounters(dataSource), writer, options.clock),
     writer,
   };
 }

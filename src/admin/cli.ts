@@ -3,7 +3,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "../config";
 import { DatabaseUnavailable, openDatabase, resolveDatabaseTarget } from "../db/data-source";
-import { createServices } from "../services";
+import { createServices, entities } from "../services";
 import { adminUsage, isUserError, parseAdminArgs, UsageError } from "./commands";
 
 async function runAdmin(argv: string[]): Promise<number> {
@@ -15,7 +15,7 @@ async function runAdmin(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const dataSource = await openDatabase(await resolveDatabaseTarget(config));
+  const dataSource = await openDatabase(await resolveDatabaseTarget(config), entities);
   try {
     const services = createServices(dataSource, config);
     const result = await parsed.command.run(parsed.values, services);

@@ -1,7 +1,9 @@
 // API keys: issued once in clear, stored as SHA-256, verified in constant time, cached briefly.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { DataSource } from "typeorm";
 import { NotFound, Unauthenticated } from "../errors";
+import { headerOf } from "../http/headers";
 import { ApiKey } from "./api-key.entity";
 
 /** Who is calling: the organisation every query of the request is scoped to. */
@@ -14,6 +16,11 @@ export interface IssuedApiKey {
   id: string;
   key: string;
   prefix: string;
+}
+
+/** The API key a request presents (X-API-Key), REST and GraphQL alike. */
+export function apiKeyFrom(headers: IncomingHttpHeaders): string | undefined {
+  return headerOf(headers, "x-api-key");
 }
 
 const KEY_PATTERN = /^(cvk_[0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyRequest } from "fastify";
 import { InvalidInput, Unauthenticated } from "../errors";
+import { headerOf } from "../http/headers";
 import type { SiteService } from "../sites/site.service";
 import type { JwtVerifier } from "./jwt";
 
@@ -35,10 +36,7 @@ export interface Visitor {
 
 /** Zephr's JWT transports, in order: query `jwt`, X-Blaize-Jwt, X-Zephr-Jwt, Bearer, blaize_jwt, blaize_session. */
 export function presentedTokens(request: PublicRequest): string[] {
-  const header = (name: string) => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+  const header = (name: string) => headerOf(request.headers, name);
   const bearer = /^Bearer\s+(\S+)$/i.exec(header("authorization") ?? "")?.[1];
   const query = typeof request.query.jwt === "string" ? request.query.jwt : undefined;
   return [
@@ -51,7 +49,8 @@ export function presentedTokens(request: PublicRequest): string[] {
   ].filter((token): token is string => typeof token === "string" && token.length > 0);
 }
 
-export class VisitorResolver {
+/** Identifies the visitor behind a public call (not a GraphQL resolver: REST uses it too). */
+export class VisitorIdentifier {
   constructor(
     private readonly sites: SiteService,
     private readonly jwt: JwtVerifier,
@@ -61,7 +60,7 @@ export class VisitorResolver {
    * Resolves the caller in the order a client can fix things: tenant (404), identity (401),
    * tracking id (400). Every presented token must verify; the first `sub` is the user id.
    */
-  async resolve(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor> {
+  async identify(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor> {
     const organisationId = await this.sites.resolveTenantFromHost(request.host);
     let userId: string | null = null;
     for (const token of presentedTokens(request)) {

@@ -1,11 +1,10 @@
 // GraphQL entry points of the contacts domain.
-import { Arg, Ctx, Field, FieldResolver, Int, Mutation, ObjectType, Resolver, Root } from "type-graphql";
-import { Conversion } from "../conversions/conversion.entity";
+import { Arg, Ctx, Field, Int, Mutation, ObjectType, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { ContactNode } from "./contact.node";
+import { type ContactService, UPSERT_MAX_EMAILS, type UpsertCounts } from "./contact.service";
 
 @ObjectType()
-export class UpsertContactsPayload {
+export class UpsertContactsPayload implements UpsertCounts {
   @Field(() => Int, { description: "Emails that were not yet contacts." })
   added: number;
 
@@ -16,43 +15,13 @@ export class UpsertContactsPayload {
 @Resolver()
 export class ContactResolver {
   @Mutation(() => UpsertContactsPayload, {
-    description: "Adds emails as contacts of the caller's organisation; idempotent; at most 1000 per call.",
+    description: `Adds emails as contacts of the caller's organisation; idempotent; at most ${UPSERT_MAX_EMAILS} per call.`,
   })
   async upsertContacts(
     @Arg("emails", () => [String]) emails: string[],
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: GraphQLContext<{ contacts: ContactService }>,
   ): Promise<UpsertContactsPayload> {
     const { organisationId } = await context.principal();
     return context.services.contacts.upsert(organisationId, emails);
-  }
-}
-
-/** The fields this subgraph contributes to Contact, each one SQL statement per request. */
-@Resolver(() => ContactNode)
-export class ContactConversionsResolver {
-  @FieldResolver(() => [Conversion], { description: "The contact's conversions, newest first (at most 100)." })
-  async conversions(
-    @Root() contact: ContactNode,
-    @Ctx() context: GraphQLContext,
-    // Parameter decorators run last to first: declared in reverse to print (first, conversionType).
-    @Arg("conversionType", () => String, { nullable: true }) conversionType?: string | null,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 10 }) first?: number | null,
-  ): Promise<Conversion[]> {
-    const loaders = await context.loaders();
-    return loaders.contactConversions.load({
-      email: contact.email,
-      first: first ?? 10,
-      conversionType: conversionType ?? null,
-    });
-  }
-
-  @FieldResolver(() => Int, { description: "How many conversions the contact has (of a type, when given)." })
-  async conversionCount(
-    @Root() contact: ContactNode,
-    @Ctx() context: GraphQLContext,
-    @Arg("conversionType", () => String, { nullable: true }) conversionType?: string | null,
-  ): Promise<number> {
-    const loaders = await context.loaders();
-    return loaders.contactConversionCount.load({ email: contact.email, conversionType: conversionType ?? null });
   }
 }

@@ -1,8 +1,8 @@
 // GraphQL entry points of the conversions domain: arguments -> ConversionService -> payload.
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
-import { toConnection } from "../graphql/connection";
-import type { GraphQLContext } from "../graphql/context";
+import { type Connection, toConnection } from "../graphql/connection";
 import { Conversion } from "./conversion.entity";
+import type { ConversionContext } from "./conversion.loaders";
 import { ConversionConnection, ConversionsArgs, LogConversionInputGql, LogConversionPayload } from "./conversion.types";
 
 @Resolver(() => Conversion)
@@ -12,14 +12,14 @@ export class ConversionResolver {
   })
   async logConversion(
     @Arg("input") input: LogConversionInputGql,
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: ConversionContext,
   ): Promise<LogConversionPayload> {
     const { organisationId } = await context.principal();
     return context.services.conversions.logConversion(organisationId, input);
   }
 
   @Query(() => ConversionConnection, { description: "The caller's organisation's conversions, newest first." })
-  async conversions(@Args() args: ConversionsArgs, @Ctx() context: GraphQLContext): Promise<ConversionConnection> {
+  async conversions(@Args() args: ConversionsArgs, @Ctx() context: ConversionContext): Promise<Connection<Conversion>> {
     const { organisationId } = await context.principal();
     const page = await context.services.conversions.list(organisationId, args, args.first, args.after);
     return toConnection({ ...page, nodes: page.conversions }, args.after);

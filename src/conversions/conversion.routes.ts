@@ -1,12 +1,11 @@
 // REST compatibility shim of the legacy FastAPI endpoint POST /api/v2/conversions:
 // request -> the same ConversionService as GraphQL -> the legacy statuses and bodies.
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Principal } from "../auth/api-key.service";
+import type { FastifyInstance } from "fastify";
+import { principalOf } from "../auth/api-key.plugin";
 import type { FieldIssue } from "../errors";
-import { singleHeader } from "../graphql/context";
 import { restErrorHandler } from "../http/error-handler";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
-import type { Services } from "../services";
+import type { ConversionServices } from "./conversion.loaders";
 
 export const LEGACY_CONVERSIONS_BODY_LIMIT = 64 * 1024;
 
@@ -27,13 +26,8 @@ export function fastApiValidationDetail(issues: FieldIssue[]) {
   };
 }
 
-declare module "fastify" {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-}
-
-export async function conversionRoutes(app: FastifyInstance, { services }: { services: Services }) {
+/** Needs the apiKeyAuthentication plugin registered above it. */
+export async function conversionRoutes(app: FastifyInstance, { conversions }: ConversionServices) {
   // FastAPI read any body as JSON whatever its Content-Type.
   acceptAnyBodyAsText(app, LEGACY_CONVERSIONS_BODY_LIMIT);
   app.setErrorHandler(
@@ -47,14 +41,11 @@ export async function conversionRoutes(app: FastifyInstance, { services }: { ser
     "/api/v2/conversions",
     {
       bodyLimit: LEGACY_CONVERSIONS_BODY_LIMIT,
-      // onRequest runs before the body is read: a bad key gets 401 whatever the body holds.
-      onRequest: async (request: FastifyRequest) => {
-        request.principal = await services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
-      },
+      onRequest: app.authenticateApiKey,
     },
     async (request, reply) => {
       const body = parseJsonObjectBody(request.body);
-      const result = await services.conversions.logConversion((request.principal as Principal).organisationId, {
+      const result = await conversions.logConversion(principalOf(request).organisationId, {
         email: body.email,
         conversionType: body.conversion_type,
         conversionData: body.conversion_data,

@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
-import type { BatchWriter } from "../db/batch-writer";
-import type { StoredEvent } from "../db/event-store";
+import type { EventSink } from "../db/batch-writer";
 import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Conversion } from "./conversion.entity";
+import type { ConversionEvent } from "./conversion.writer";
 import { parseLogConversionInput, type RawLogConversionInput } from "./log-conversion.input";
 
 export type LogConversionStatus = "ACCEPTED" | "CONTACT_NOT_FOUND";
@@ -39,7 +39,7 @@ export class ConversionService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly contacts: ContactService,
-    private readonly writer: BatchWriter<StoredEvent>,
+    private readonly events: EventSink<ConversionEvent>,
   ) {}
 
   /** Stores the event when the email is a contact of the organisation; resolves once committed. */
@@ -56,7 +56,7 @@ export class ConversionService {
       conversionData: input.conversionData,
       createdAt: new Date(),
     });
-    await this.writer.enqueue({ kind: "conversion", row: conversion });
+    await this.events.enqueue({ kind: "conversion", row: conversion });
     return { status: "ACCEPTED", conversion };
   }
 

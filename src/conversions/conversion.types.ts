@@ -1,8 +1,22 @@
 // GraphQL inputs and payloads of the conversions domain.
 import { GraphQLJSON } from "graphql-scalars";
 import { ArgsType, Field, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { EMAIL_MAX_LENGTH } from "../contacts/email";
+import { connectionType } from "../graphql/connection";
 import { Conversion } from "./conversion.entity";
-import type { LogConversionStatus } from "./conversion.service";
+import {
+  CONVERSIONS_DEFAULT_PAGE,
+  CONVERSIONS_MAX_PAGE,
+  type ConversionFilter,
+  type LogConversionResult,
+  type LogConversionStatus,
+} from "./conversion.service";
+import {
+  CONVERSION_DATA_MAX_BYTES,
+  CONVERSION_DATA_MAX_DEPTH,
+  CONVERSION_TYPE_MAX_LENGTH,
+  type RawLogConversionInput,
+} from "./log-conversion.input";
 
 export const LogConversionStatusEnum = { ACCEPTED: "ACCEPTED", CONTACT_NOT_FOUND: "CONTACT_NOT_FOUND" } as const;
 registerEnumType(LogConversionStatusEnum, {
@@ -14,19 +28,24 @@ registerEnumType(LogConversionStatusEnum, {
 });
 
 @InputType("LogConversionInput", { description: "A conversion of a contact, as logged by POST /api/v2/conversions." })
-export class LogConversionInputGql {
-  @Field({ description: "The contact's email; matched case-insensitively after trimming. At most 320 characters." })
+export class LogConversionInputGql implements RawLogConversionInput {
+  @Field({
+    description: `The contact's email; matched case-insensitively after trimming. At most ${EMAIL_MAX_LENGTH} characters.`,
+  })
   email: string;
 
-  @Field(() => String, { nullable: true, description: "At most 63 characters." })
+  @Field(() => String, { nullable: true, description: `At most ${CONVERSION_TYPE_MAX_LENGTH} characters.` })
   conversionType?: string | null;
 
-  @Field(() => GraphQLJSON, { nullable: true, description: "A JSON object: at most 32 KiB as JSON, 16 levels deep." })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: `A JSON object: at most ${CONVERSION_DATA_MAX_BYTES / 1024} KiB as JSON, ${CONVERSION_DATA_MAX_DEPTH} levels deep.`,
+  })
   conversionData?: unknown;
 }
 
 @ObjectType()
-export class LogConversionPayload {
+export class LogConversionPayload implements LogConversionResult {
   @Field(() => LogConversionStatusEnum)
   status: LogConversionStatus;
 
@@ -35,7 +54,7 @@ export class LogConversionPayload {
 }
 
 @ArgsType()
-export class ConversionsArgs {
+export class ConversionsArgs implements ConversionFilter {
   @Field(() => String, { nullable: true })
   email?: string | null;
 
@@ -48,42 +67,14 @@ export class ConversionsArgs {
   @Field(() => Date, { nullable: true, description: "Received at or before this instant." })
   to?: Date | null;
 
-  @Field(() => Int, { nullable: true, description: "Page size: 20 by default, capped at 100." })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Page size: ${CONVERSIONS_DEFAULT_PAGE} by default, capped at ${CONVERSIONS_MAX_PAGE}.`,
+  })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: "The endCursor of the previous page." })
   after?: string | null;
 }
 
-@ObjectType()
-export class PageInfo {
-  @Field()
-  hasNextPage: boolean;
-
-  @Field()
-  hasPreviousPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor: string | null;
-
-  @Field(() => String, { nullable: true })
-  endCursor: string | null;
-}
-
-@ObjectType()
-export class ConversionEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Conversion)
-  node: Conversion;
-}
-
-@ObjectType()
-export class ConversionConnection {
-  @Field(() => [ConversionEdge])
-  edges: ConversionEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-}
+export const ConversionConnection = connectionType<Conversion>("Conversion", Conversion);

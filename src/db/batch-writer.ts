@@ -17,10 +17,18 @@ interface PendingItem<T> {
   reject: (error: unknown) => void;
 }
 
+/**
+ * Where a domain hands its events: resolves once the event is committed. Domains depend on this
+ * narrow view, typed with their own events; the composition root owns the one writer behind it.
+ */
+export interface EventSink<T> {
+  enqueue(item: T): Promise<void>;
+}
+
 /** Told about every batch written (for metrics). */
 export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean }) => void;
 
-export class BatchWriter<T> {
+export class BatchWriter<T> implements EventSink<T> {
   private readonly queue: PendingItem<T>[] = [];
   private observer?: BatchObserver;
   private flushing: Promise<void> | null = null;

@@ -1,12 +1,12 @@
 // The TypeORM data source: the embedded SQLite file by default, MySQL 8 / MariaDB when DATABASE_URL
 // says so. The same entities serve both; the schema comes only from the reviewed migrations.
+// The entities themselves come from the composition root: this layer knows no domain.
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createConnection } from "mysql2/promise";
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { mysqlMigrations } from "../../migrations/mysql";
 import { sqliteMigrations } from "../../migrations/sqlite";
-import { entities } from "./entities";
 
 export type DatabaseKind = "sqlite" | "mysql" | "mariadb";
 
@@ -43,7 +43,6 @@ function sqliteTarget(path: string): DatabaseTarget {
     options: {
       type: "better-sqlite3",
       database,
-      entities,
       migrations: sqliteMigrations,
       migrationsTransactionMode: "each",
       enableWAL: !inMemory,
@@ -81,7 +80,6 @@ async function mysqlTarget(url: string): Promise<DatabaseTarget> {
     options: {
       type: kind,
       url: mysqlUrl,
-      entities,
       migrations: mysqlMigrations,
       migrationsTransactionMode: "each",
       timezone: "Z",
@@ -112,9 +110,12 @@ function describeMysqlError(error: unknown, where: string): string {
   }
 }
 
+/** The entity classes the data source maps (none for a connection that only migrates). */
+export type EntityList = NonNullable<DataSourceOptions["entities"]>;
+
 /** Connects and applies pending migrations. */
-export async function openDatabase(target: DatabaseTarget): Promise<DataSource> {
-  const dataSource = new DataSource(target.options);
+export async function openDatabase(target: DatabaseTarget, entities: EntityList = []): Promise<DataSource> {
+  const dataSource = new DataSource({ ...target.options, entities } as DataSourceOptions);
   try {
     await dataSource.initialize();
   } catch (error) {

@@ -1,43 +1,56 @@
 // What every resolver receives: the services and the caller. The organisation's principal
 // (X-API-Key) and the public visitor (host, cookie, JWT) are both resolved lazily and once.
+// Generic in the services: each domain's resolvers name only the services they use.
 import type { IncomingHttpHeaders } from "node:http";
 import type { Principal } from "../auth/api-key.service";
 import type { PublicRequest, Visitor } from "../auth/visitor";
-import type { Services } from "../services";
-import { createRequestLoaders, type RequestLoaders } from "./loaders";
 
-export interface GraphQLContext {
+/** Builds one request's DataLoaders, every one bound to the caller's organisation. */
+export type LoaderFactory<TServices, TLoaders> = (services: TServices, organisationId: string) => TLoaders;
+
+export interface GraphQLContext<TServices = unknown> {
   requestId: string;
   headers: IncomingHttpHeaders;
-  services: Services;
+  services: TServices;
   /** The caller's organisation from X-API-Key; throws Unauthenticated. */
   principal(): Promise<Principal>;
   /** The public caller (browser) of a recording mutation. */
   visitor(trackingIdArgument?: string | null): Promise<Visitor>;
-  /** This request's DataLoaders, scoped to the caller's organisation (needs X-API-Key). */
-  loaders(): Promise<RequestLoaders>;
+  /** The loaders `factory` builds, once per request, for the caller's organisation (needs X-API-Key). */
+  loaders<TLoaders>(factory: LoaderFactory<TServices, TLoaders>): Promise<TLoaders>;
 }
 
-export function createGraphQLContext(services: Services, requestId: string, request: PublicRequest): GraphQLContext {
+/** How the context identifies callers: auth/'s API keys and visitor identification. */
+export interface CallerIdentification {
+  authenticate(request: PublicRequest): Promise<Principal>;
+  identifyVisitor(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor>;
+}
+
+export function createGraphQLContext<TServices>(
+  services: TServices,
+  identification: CallerIdentification,
+  requestId: string,
+  request: PublicRequest,
+): GraphQLContext<TServices> {
   let principal: Promise<Principal> | undefined;
-  let loaders: Promise<RequestLoaders> | undefined;
-  const context: GraphQLContext = {
+  const loaders = new Map<LoaderFactory<TServices, unknown>, Promise<unknown>>();
+  const context: GraphQLContext<TServices> = {
     requestId,
     headers: request.headers,
     services,
     principal: () => {
-      principal ??= services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
+      principal ??= identification.authenticate(request);
       return principal;
     },
-    visitor: (trackingIdArgument) => services.visitors.resolve(request, trackingIdArgument),
-    loaders: () => {
-      loaders ??= context.principal().then(({ organisationId }) => createRequestLoaders(services, organisationId));
-      return loaders;
+    visitor: (trackingIdArgument) => identification.identifyVisitor(request, trackingIdArgument),
+    loaders: <TLoaders>(factory: LoaderFactory<TServices, TLoaders>) => {
+      let built = loaders.get(factory) as Promise<TLoaders> | undefined;
+      if (!built) {
+        built = context.principal().then(({ organisationId }) => factory(services, organisationId));
+        loaders.set(factory, built);
+      }
+      return built;
     },
   };
   return context;
-}
-
-export function singleHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

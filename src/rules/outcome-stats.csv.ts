@@ -1,7 +1,7 @@
 // The outcome statistics as CSV (RFC 4180: CRLF, quoted as needed, a header row), with text
 // cells that a spreadsheet would run as a formula neutralised (OWASP: prefix with ').
 import { stringify } from "csv-stringify/sync";
-import type { RuleStats } from "./rule.service";
+import type { RuleStats } from "./rule-stats";
 
 export const OUTCOME_STATS_CSV_COLUMNS = [
   "ruleId",

@@ -21,6 +21,11 @@ export interface RuleConversionRecord extends ExposureRecord {
   conversion: string;
 }
 
+/** The events the split-test domain hands to the writer. */
+export type RuleEvent =
+  /** One request's exposures (one per outcome named): stored together or not at all. */
+  { kind: "exposures"; rows: ExposureRecord[] } | { kind: "ruleConversions"; rows: RuleConversionRecord[] };
+
 /** The conversion type of the counters and converters that count conversions of any type. */
 export const ANY_CONVERSION = "";
 
@@ -79,7 +84,18 @@ class OutcomeActivity {
 
 const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
 
-export async function persistRuleEvents(
+/** Stores a batch of split-test events inside the writer's transaction. */
+export async function writeRuleEvents(manager: EntityManager, events: RuleEvent[]): Promise<void> {
+  const exposures: ExposureRecord[] = [];
+  const conversions: RuleConversionRecord[] = [];
+  for (const event of events) {
+    if (event.kind === "exposures") exposures.push(...event.rows);
+    else conversions.push(...event.rows);
+  }
+  await persistRuleEvents(manager, exposures, conversions);
+}
+
+async function persistRuleEvents(
   manager: EntityManager,
   exposures: ExposureRecord[],
   conversions: RuleConversionRecord[],

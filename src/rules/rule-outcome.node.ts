@@ -1,14 +1,14 @@
 // Federation: RuleOutcome { ruleId outcomeId } is an entity of this subgraph; its all-time totals
 // (any conversion type) are resolved for the caller's organisation, batched per request.
 import { Directive, Field, Float, ID, Int, ObjectType } from "type-graphql";
-import type { GraphQLContext } from "../graphql/context";
-import type { RuleOutcomeTotals } from "./rule.service";
+import { createRuleLoaders, type RuleContext } from "./rule.loaders";
 import { ConfidenceInterval } from "./rule.types";
+import type { RuleOutcomeTotals } from "./rule-counters";
 import { wilsonInterval } from "./statistics";
 
 @Directive('@key(fields: "ruleId outcomeId")')
 @ObjectType("RuleOutcome", { description: "An outcome of a split-test rule, with its all-time totals." })
-export class RuleOutcomeNode {
+export class RuleOutcomeNode implements RuleOutcomeTotals {
   @Field(() => ID)
   ruleId: string;
 
@@ -47,9 +47,9 @@ export function toRuleOutcomeNode(totals: RuleOutcomeTotals): RuleOutcomeNode {
 
 export async function resolveRuleOutcomeReference(
   reference: { ruleId: string; outcomeId: string },
-  context: GraphQLContext,
+  context: RuleContext,
 ): Promise<RuleOutcomeNode | null> {
-  const totals = await (await context.loaders()).ruleOutcome.load({
+  const totals = await (await context.loaders(createRuleLoaders)).ruleOutcome.load({
     ruleId: reference.ruleId,
     outcomeId: reference.outcomeId,
   });

@@ -1,7 +1,7 @@
 // GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
 import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
-import { toConnection } from "../graphql/connection";
-import type { GraphQLContext } from "../graphql/context";
+import { type Connection, toConnection } from "../graphql/connection";
+import type { RuleContext } from "./rule.loaders";
 import {
   OutcomeConversionStatsArgs,
   RecordRuleConversionInput,
@@ -9,6 +9,7 @@ import {
   RuleConversionPayload,
   RuleConversionStats,
   RuleOutcomeExposurePayload,
+  RuleSummary,
   RuleSummaryConnection,
 } from "./rule.types";
 
@@ -17,7 +18,7 @@ export class RuleResolver {
   @Mutation(() => RuleConversionPayload, { description: "Records a visitor's conversion on outcome(s) of a rule." })
   async recordRuleConversion(
     @Arg("input") input: RecordRuleConversionInput,
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: RuleContext,
   ): Promise<RuleConversionPayload> {
     const visitor = await context.visitor(input.trackingId);
     return context.services.rules.recordConversion(visitor, input);
@@ -26,7 +27,7 @@ export class RuleResolver {
   @Mutation(() => RuleOutcomeExposurePayload, { description: "Records that a visitor saw outcome(s) of a rule." })
   async recordRuleOutcomeExposure(
     @Arg("input") input: RecordRuleOutcomeExposureInput,
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: RuleContext,
   ): Promise<RuleOutcomeExposurePayload> {
     const visitor = await context.visitor(input.trackingId);
     return context.services.rules.recordExposure(visitor, input);
@@ -37,7 +38,7 @@ export class RuleResolver {
   })
   async outcomeConversionStats(
     @Args() args: OutcomeConversionStatsArgs,
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: RuleContext,
   ): Promise<RuleConversionStats> {
     const { organisationId } = await context.principal();
     return context.services.rules.stats(organisationId, args);
@@ -45,11 +46,11 @@ export class RuleResolver {
 
   @Query(() => RuleSummaryConnection, { description: "The caller's organisation's rules, by id." })
   async rules(
-    @Ctx() context: GraphQLContext,
+    @Ctx() context: RuleContext,
     // Parameter decorators run last to first: declared in reverse to print (first, after).
     @Arg("after", () => String, { nullable: true }) after?: string,
     @Arg("first", () => Int, { nullable: true }) first?: number,
-  ): Promise<RuleSummaryConnection> {
+  ): Promise<Connection<RuleSummary>> {
     const { organisationId } = await context.principal();
     const page = await context.services.rules.listRules(organisationId, first, after);
     return toConnection({ ...page, nodes: page.rules }, after);

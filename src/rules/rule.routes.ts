@@ -4,19 +4,26 @@
 import fastifyCors from "@fastify/cors";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { publicRequest } from "../auth/visitor";
-import { singleHeader } from "../graphql/context";
+import { principalOf } from "../auth/api-key.plugin";
+import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
 import { restErrorHandler } from "../http/error-handler";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
-import type { Services } from "../services";
+import type { SiteService } from "../sites/site.service";
 import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
+import type { RuleServices } from "./rule.loaders";
+
+export interface ZephrRouteOptions extends RuleServices {
+  visitors: VisitorIdentifier;
+  sites: SiteService;
+  rateLimitPerMinute: number;
+}
 
 export const ZEPHR_BODY_LIMIT = 16 * 1024;
 
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
 export async function zephrRoutes(
   app: FastifyInstance,
-  { services, rateLimitPerMinute }: { services: Services; rateLimitPerMinute: number },
+  { rules, visitors, sites, rateLimitPerMinute }: ZephrRouteOptions,
 ) {
   acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
   // Anyone can call these: bound what one client address can write (per instance, in memory).
@@ -38,8 +45,8 @@ export async function zephrRoutes(
       const origin = request.headers.origin;
       if (!origin) return { origin: false };
       try {
-        const organisationId = await services.sites.resolveTenantFromHost(request.host);
-        const allowed = await services.sites.isOriginOf(origin, organisationId);
+        const organisationId = await sites.resolveTenantFromHost(request.host);
+        const allowed = await sites.isOriginOf(origin, organisationId);
         return allowed
           ? {
               origin: true,
@@ -62,20 +69,23 @@ export async function zephrRoutes(
   );
 
   app.post("/zephr/public/rule-outcomes/v1/conversions", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
-    const visitor = await services.visitors.resolve(publicRequest(request));
-    await services.rules.recordConversion(visitor, parseJsonObjectBody(request.body));
+    const visitor = await visitors.identify(publicRequest(request));
+    await rules.recordConversion(visitor, parseJsonObjectBody(request.body));
     return reply.status(201).send();
   });
 
   app.post("/zephr/public/rule-outcomes/v1/exposures", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
-    const visitor = await services.visitors.resolve(publicRequest(request));
-    await services.rules.recordExposure(visitor, parseJsonObjectBody(request.body));
+    const visitor = await visitors.identify(publicRequest(request));
+    await rules.recordExposure(visitor, parseJsonObjectBody(request.body));
     return reply.status(201).send();
   });
 }
 
-/** GET /api/v1/rules/:ruleId/outcome-stats.csv with X-API-Key: the stats as an RFC 4180 download. */
-export async function outcomeStatsCsvRoutes(app: FastifyInstance, { services }: { services: Services }) {
+/**
+ * GET /api/v1/rules/:ruleId/outcome-stats.csv with X-API-Key: the stats as an RFC 4180 download.
+ * Needs the apiKeyAuthentication plugin registered above it.
+ */
+export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: RuleServices) {
   app.setErrorHandler(
     restErrorHandler({
       message: (message) => ({ detail: message }),
@@ -85,10 +95,10 @@ export async function outcomeStatsCsvRoutes(app: FastifyInstance, { services }: 
 
   app.get<{ Params: { ruleId: string }; Querystring: Record<string, string | undefined> }>(
     "/api/v1/rules/:ruleId/outcome-stats.csv",
+    { onRequest: app.authenticateApiKey },
     async (request, reply) => {
-      const { organisationId } = await services.apiKeys.authenticate(singleHeader(request.headers["x-api-key"]));
       const { conversion, from, to, baselineOutcomeId, confidenceLevel } = request.query;
-      const stats = await services.rules.stats(organisationId, {
+      const stats = await rules.stats(principalOf(request).organisationId, {
         ruleId: request.params.ruleId,
         conversion,
         from,

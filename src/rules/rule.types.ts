@@ -1,19 +1,24 @@
 // GraphQL inputs and payloads of the split-test domain.
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
-import { PageInfo } from "../conversions/conversion.types";
+import { connectionType } from "../graphql/connection";
+import { CONVERSION_MAX_LENGTH, OUTCOME_ID_MAX_LENGTH, OUTCOMES_PER_CALL_MAX, RULE_ID_MAX_LENGTH } from "./rule.input";
+import type { RecordedConversion, RecordedOutcomes } from "./rule.service";
+import type { RuleSummary as RuleSummaryShape } from "./rule-counters";
+import type { OutcomeStats, RuleStats } from "./rule-stats";
+import type { Interval } from "./statistics";
 
 @InputType({ description: "A conversion on outcome(s) of a rule, as POST /zephr/public/rule-outcomes/v1/conversions." })
 export class RecordRuleConversionInput {
-  @Field(() => ID, { description: "The rule (version), at most 255 characters." })
+  @Field(() => ID, { description: `The rule (version), at most ${RULE_ID_MAX_LENGTH} characters.` })
   ruleId: string;
 
   @Field({
-    description: "One outcome id or a comma-separated list (trimmed, duplicates once, at most 50, each ≤ 255).",
+    description: `One outcome id or a comma-separated list (trimmed, duplicates once, at most ${OUTCOMES_PER_CALL_MAX}, each ≤ ${OUTCOME_ID_MAX_LENGTH}).`,
   })
   outcomeId: string;
 
   @Field({
-    description: "What the visitor converted on: REGISTERED, CUSTOMER or any string of at most 255 characters.",
+    description: `What the visitor converted on: REGISTERED, CUSTOMER or any string of at most ${CONVERSION_MAX_LENGTH} characters.`,
   })
   conversion: string;
 
@@ -34,7 +39,7 @@ export class RecordRuleOutcomeExposureInput {
 }
 
 @ObjectType()
-export class RuleConversionPayload {
+export class RuleConversionPayload implements RecordedConversion {
   @Field(() => ID)
   ruleId: string;
 
@@ -46,7 +51,7 @@ export class RuleConversionPayload {
 }
 
 @ObjectType()
-export class RuleOutcomeExposurePayload {
+export class RuleOutcomeExposurePayload implements RecordedOutcomes {
   @Field(() => ID)
   ruleId: string;
 
@@ -83,7 +88,7 @@ export class OutcomeConversionStatsArgs {
 }
 
 @ObjectType()
-export class ConfidenceInterval {
+export class ConfidenceInterval implements Interval {
   @Field(() => Float)
   lower: number;
 
@@ -92,7 +97,7 @@ export class ConfidenceInterval {
 }
 
 @ObjectType({ description: "Aggregates of one outcome of a rule. Never any single visitor's data." })
-export class OutcomeConversionStats {
+export class OutcomeConversionStats implements OutcomeStats {
   @Field()
   outcomeId: string;
 
@@ -125,7 +130,7 @@ export class OutcomeConversionStats {
 }
 
 @ObjectType()
-export class RuleConversionStats {
+export class RuleConversionStats implements RuleStats {
   @Field(() => ID)
   ruleId: string;
 
@@ -155,7 +160,7 @@ export class RuleConversionStats {
 }
 
 @ObjectType()
-export class RuleSummary {
+export class RuleSummary implements RuleSummaryShape {
   @Field(() => ID)
   ruleId: string;
 
@@ -169,20 +174,4 @@ export class RuleSummary {
   lastActivityAt: Date;
 }
 
-@ObjectType()
-export class RuleSummaryEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => RuleSummary)
-  node: RuleSummary;
-}
-
-@ObjectType()
-export class RuleSummaryConnection {
-  @Field(() => [RuleSummaryEdge])
-  edges: RuleSummaryEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-}
+export const RuleSummaryConnection = connectionType<RuleSummary>("RuleSummary", RuleSummary);

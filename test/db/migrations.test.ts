@@ -4,6 +4,7 @@ import "reflect-metadata";
 import type { DataSource } from "typeorm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, resolveDatabaseTarget } from "../../src/db/data-source";
+import { entities } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
 let database: TestDatabase;
@@ -11,7 +12,7 @@ let dataSource: DataSource;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  dataSource = await openDatabase(await resolveDatabaseTarget(database.env));
+  dataSource = await openDatabase(await resolveDatabaseTarget(database.env), entities);
 });
 afterAll(async () => {
   await dataSource?.destroy();

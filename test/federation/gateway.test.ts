@@ -7,7 +7,7 @@ import { startStandaloneServer } from "@apollo/server/standalone";
 import { parse } from "graphql";
 import type { Logger as TypeOrmLogger } from "typeorm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { subgraphSdl } from "../../src/graphql/print-schema";
+import { subgraphSdl } from "../../scripts/print-schema";
 import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
 import { contactsTypeDefs, startContactsSubgraph } from "./contacts-subgraph";
 

@@ -1,7 +1,7 @@
 // schema/conversions.graphql is the subgraph SDL exactly as the running service returns it.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONVERSIONS_ROUTING_URL, composeSupergraph } from "../../src/graphql/compose-supergraph";
+import { CONVERSIONS_ROUTING_URL, composeSupergraph } from "../../scripts/compose-supergraph";
 import { graphql, startTestApp, type TestApp } from "../helpers/app";
 
 let app: TestApp;

@@ -2,6 +2,7 @@
 // and creates tenants the way the admin command line does.
 import { type Config, loadConfig } from "../../src/config";
 import { type RunningServer, startServer } from "../../src/server";
+import type { ServiceOptions } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "./database";
 
 export interface TestApp {
@@ -13,7 +14,11 @@ export interface TestApp {
 }
 
 /** Starts the app on a fresh database, or on `database` (e.g. a second instance of a test). */
-export async function startTestApp(env: Record<string, string> = {}, existing?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  existing?: TestDatabase,
+  options: Pick<ServiceOptions, "clock"> = {},
+): Promise<TestApp> {
   const database = existing ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: "test",
@@ -26,7 +31,7 @@ export async function startTestApp(env: Record<string, string> = {}, existing?: 
     ...database.env,
     ...env,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   let stopped = false;
   return {
     server,

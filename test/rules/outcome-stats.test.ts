@@ -15,6 +15,7 @@ import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } 
 let app: TestApp;
 let acme: Tenant; // public calls to 127.0.0.1 belong to it (DEFAULT_ORGANISATION_ID)
 let globex: Tenant; // public calls to localhost belong to it (registered site)
+let now = new Date(); // when the app's clock says an event happens
 
 const STATS = `query Stats($ruleId: ID!, $conversion: String, $from: String, $to: String, $baselineOutcomeId: String, $confidenceLevel: Float) {
   outcomeConversionStats(ruleId: $ruleId, conversion: $conversion, from: $from, to: $to, baselineOutcomeId: $baselineOutcomeId, confidenceLevel: $confidenceLevel) {
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const bootstrap = await startTestApp();
   acme = await createTenant(bootstrap);
   await bootstrap.server.close();
-  app = await startTestApp({ DEFAULT_ORGANISATION_ID: acme.organisationId }, bootstrap.database);
+  app = await startTestApp({ DEFAULT_ORGANISATION_ID: acme.organisationId }, bootstrap.database, { clock: () => now });
   globex = await createTenant(app);
   await app.server.services.sites.add(globex.organisationId, "localhost");
 });
@@ -41,7 +42,7 @@ async function send(
   at: string,
   base = app.url,
 ) {
-  app.server.services.rules.clock = () => new Date(at);
+  now = new Date(at);
   const response = await http(`${base}/zephr/public/rule-outcomes/v1/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie: `blaize_tracking_id=${trackingId}` },

@@ -4,7 +4,7 @@ import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { graphql } from "graphql";
-import { buildConversionsSubgraphSchema } from "./schema";
+import { buildConversionsSubgraphSchema } from "../src/subgraph";
 
 export async function subgraphSdl(): Promise<string> {
   const result = await graphql({ schema: await buildConversionsSubgraphSchema(), source: "{ _service { sdl } }" });

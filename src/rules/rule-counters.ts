@@ -1,0 +1,164 @@
+// The read side of the split-test counters (twin of rule-event-store.ts, which writes them):
+// every query reads outcome or (outcome × day) counter rows, never raw events or visitors, and is
+// scoped to one organisation.
+import type { DataSource } from "typeorm";
+import { fromDbTimestamp } from "../db/sql";
+import type { RuleStatsFilter } from "./rule.input";
+import { ANY_CONVERSION } from "./rule-event-store";
+import type { OutcomeCounts } from "./rule-stats";
+
+/** All-time totals of one outcome (any conversion type), as the RuleOutcome entity shows them. */
+export interface RuleOutcomeTotals {
+  ruleId: string;
+  outcomeId: string;
+  exposures: number;
+  converters: number;
+  conversions: number;
+  unattributedConversions: number;
+  lastActivityAt: Date;
+}
+
+export interface RuleSummary {
+  ruleId: string;
+  outcomeIds: string[];
+  exposures: number;
+  lastActivityAt: Date;
+}
+
+interface CounterSums {
+  exposures: number;
+  converters: number;
+  conversions: number;
+  unattributed: number;
+}
+
+/** Binary (code unit) order, the same on every database. */
+export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class RuleCounters {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Each outcome of the rule (by id, in code unit order) with its counts in the filter's window. */
+  async outcomeCounts(organisationId: string, filter: RuleStatsFilter): Promise<OutcomeCounts[]> {
+    const outcomeIds = (
+      (await this.dataSource.query("SELECT outcome_id FROM rule_outcomes WHERE organisation_id = ? AND rule_id = ?", [
+        organisationId,
+        filter.ruleId,
+      ])) as { outcome_id: string }[]
+    )
+      .map((row) => row.outcome_id)
+      .sort(byCodeUnits);
+    const sums = await this.sumCounters(organisationId, filter);
+    return outcomeIds.map((outcomeId) => {
+      const counts = sums.get(`${outcomeId}\u0000${filter.conversion ?? ANY_CONVERSION}`);
+      return {
+        outcomeId,
+        // Exposures are counted once per visitor, under "any" conversion type.
+        exposures: sums.get(`${outcomeId}\u0000${ANY_CONVERSION}`)?.exposures ?? 0,
+        converters: counts?.converters ?? 0,
+        conversions: counts?.conversions ?? 0,
+        unattributedConversions: counts?.unattributed ?? 0,
+      };
+    });
+  }
+
+  private async sumCounters(organisationId: string, filter: RuleStatsFilter): Promise<Map<string, CounterSums>> {
+    const conditions = ["organisation_id = ?", "rule_id = ?", "conversion_type IN (?, ?)"];
+    const parameters: unknown[] = [organisationId, filter.ruleId, ANY_CONVERSION, filter.conversion ?? ANY_CONVERSION];
+    if (filter.from) {
+      conditions.push("day >= ?");
+      parameters.push(filter.from);
+    }
+    if (filter.to) {
+      conditions.push("day <= ?");
+      parameters.push(filter.to);
+    }
+    const rows: Record<string, string | number>[] = await this.dataSource.query(
+      `SELECT outcome_id, conversion_type, SUM(exposures) AS exposures, SUM(converters) AS converters,
+              SUM(conversions) AS conversions, SUM(unattributed) AS unattributed
+         FROM rule_outcome_daily_stats WHERE ${conditions.join(" AND ")}
+        GROUP BY outcome_id, conversion_type`,
+      parameters,
+    );
+    const sums = new Map<string, CounterSums>();
+    for (const row of rows) {
+      sums.set(`${row.outcome_id}\u0000${row.conversion_type}`, {
+        exposures: Number(row.exposures),
+        converters: Number(row.converters),
+        conversions: Number(row.conversions),
+        unattributed: Number(row.unattributed),
+      });
+    }
+    return sums;
+  }
+
+  /** Totals of many outcomes in one statement; null for an outcome the organisation never saw. */
+  async outcomeTotals(
+    organisationId: string,
+    keys: readonly { ruleId: string; outcomeId: string }[],
+  ): Promise<(RuleOutcomeTotals | null)[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT o.rule_id, o.outcome_id, o.last_activity_at,
+              COALESCE(SUM(s.exposures), 0) AS exposures, COALESCE(SUM(s.converters), 0) AS converters,
+              COALESCE(SUM(s.conversions), 0) AS conversions, COALESCE(SUM(s.unattributed), 0) AS unattributed
+         FROM rule_outcomes o
+         LEFT JOIN rule_outcome_daily_stats s
+           ON s.organisation_id = o.organisation_id AND s.rule_id = o.rule_id AND s.outcome_id = o.outcome_id
+          AND s.conversion_type = ?
+        WHERE o.organisation_id = ? AND (${keys.map(() => "(o.rule_id = ? AND o.outcome_id = ?)").join(" OR ")})
+        GROUP BY o.rule_id, o.outcome_id, o.last_activity_at`,
+      [ANY_CONVERSION, organisationId, ...keys.flatMap((key) => [key.ruleId, key.outcomeId])],
+    );
+    const totals = new Map<string, RuleOutcomeTotals>();
+    for (const row of rows) {
+      const ruleId = row.rule_id as string;
+      const outcomeId = row.outcome_id as string;
+      totals.set(JSON.stringify([ruleId, outcomeId]), {
+        ruleId,
+        outcomeId,
+        exposures: Number(row.exposures),
+        converters: Number(row.converters),
+        conversions: Number(row.conversions),
+        unattributedConversions: Number(row.unattributed),
+        lastActivityAt: fromDbTimestamp(row.last_activity_at),
+      });
+    }
+    return keys.map((key) => totals.get(JSON.stringify([key.ruleId, key.outcomeId])) ?? null);
+  }
+
+  /** Up to `limit` of the organisation's rules after `afterRuleId`, by id, with their outcomes, exposures and last activity. */
+  async ruleSummaries(
+    organisationId: string,
+    limit: number,
+    afterRuleId: string | null,
+  ): Promise<{ rules: RuleSummary[]; hasNextPage: boolean }> {
+    const ruleRows: { rule_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT rule_id FROM rule_outcomes WHERE organisation_id = ?${afterRuleId !== null ? " AND rule_id > ?" : ""} ORDER BY rule_id LIMIT ?`,
+      afterRuleId !== null ? [organisationId, afterRuleId, limit + 1] : [organisationId, limit + 1],
+    );
+    const ruleIds = ruleRows.map((row) => row.rule_id).slice(0, limit);
+    const summaries = new Map<string, RuleSummary>(
+      ruleIds.map((ruleId) => [ruleId, { ruleId, outcomeIds: [], exposures: 0, lastActivityAt: new Date(0) }]),
+    );
+    if (ruleIds.length > 0) {
+      const outcomes: { rule_id: string; outcome_id: string; exposures: number | string; last_activity_at: unknown }[] =
+        await this.dataSource.query(
+          `SELECT rule_id, outcome_id, exposures, last_activity_at FROM rule_outcomes WHERE organisation_id = ? AND rule_id IN (${ruleIds.map(() => "?").join(", ")})`,
+          [organisationId, ...ruleIds],
+        );
+      for (const row of outcomes) {
+        const summary = summaries.get(row.rule_id);
+        if (!summary) continue;
+        summary.outcomeIds.push(row.outcome_id);
+        summary.exposures += Number(row.exposures);
+        const last = fromDbTimestamp(row.last_activity_at);
+        if (last > summary.lastActivityAt) summary.lastActivityAt = last;
+      }
+    }
+    const rules = [...summaries.values()].map((summary) => ({
+      ...summary,
+      outcomeIds: summary.outcomeIds.sort(byCodeUnits),
+    }));
+    return { rules, hasNextPage: ruleRows.length > limit };
+  }
+}
