@@ -33,6 +33,8 @@ const configSchema = z.object({
   WRITER_MAX_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
   /** Events waiting for the database at most; beyond it requests get 503 with Retry-After. */
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Distinct outcomes one rule may have; an event naming one more is refused (400). */
+  MAX_OUTCOMES_PER_RULE: z.coerce.number().int().min(2).max(1_000).default(100),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),

@@ -21,7 +21,7 @@ import { OrganisationService } from "./organisations/organisation.service";
 import { ruleEntities } from "./rules/rule.entities";
 import { RuleService } from "./rules/rule.service";
 import { RuleCounters } from "./rules/rule-counters";
-import { type RuleEvent, writeRuleEvents } from "./rules/rule-event-store";
+import { type RuleEvent, type RuleWriteLimits, writeRuleEvents } from "./rules/rule-event-store";
 import { Site } from "./sites/site.entity";
 import { SiteService } from "./sites/site.service";
 
@@ -31,20 +31,42 @@ export const entities = [Organisation, ApiKey, Contact, Conversion, Site, ...rul
 /** Every kind of event the writer stores, one transaction per batch. */
 export type StoredEvent = ConversionEvent | RuleEvent;
 
-async function writeEvents(manager: EntityManager, events: StoredEvent[]): Promise<void> {
-  const conversions: ConversionEvent["row"][] = [];
-  const ruleEvents: RuleEvent[] = [];
-  for (const event of events) {
-    if (event.kind === "conversion") conversions.push(event.row);
-    else ruleEvents.push(event);
-  }
-  await writeConversions(manager, conversions);
-  await writeRuleEvents(manager, ruleEvents);
+/** Each domain writes its own events; their answers are put back in the batch's order. */
+async function writeEvents(
+  manager: EntityManager,
+  events: StoredEvent[],
+  limits: RuleWriteLimits,
+): Promise<(Error | undefined)[]> {
+  const conversions: { index: number; row: ConversionEvent["row"] }[] = [];
+  const ruleEvents: { index: number; event: RuleEvent }[] = [];
+  events.forEach((event, index) => {
+    if (event.kind === "conversion") conversions.push({ index, row: event.row });
+    else ruleEvents.push({ index, event });
+  });
+  const results: (Error | undefined)[] = new Array(events.length).fill(undefined);
+  const conversionResults = await writeConversions(
+    manager,
+    conversions.map((entry) => entry.row),
+  );
+  conversionResults.forEach((result, position) => {
+    results[conversions[position].index] = result;
+  });
+  const ruleResults = await writeRuleEvents(
+    manager,
+    ruleEvents.map((entry) => entry.event),
+    limits,
+  );
+  ruleResults.forEach((result, position) => {
+    results[ruleEvents[position].index] = result;
+  });
+  return results;
 }
 
 /** The persist function of the writer: every event kind in one retried transaction per batch. */
-export function persistEvents(dataSource: DataSource): (events: StoredEvent[]) => Promise<void> {
-  return persistInTransaction(dataSource, writeEvents);
+export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits) {
+  return persistInTransaction<StoredEvent, undefined>(dataSource, (manager, events) =>
+    writeEvents(manager, events, limits),
+  );
 }
 
 export interface Services {
@@ -56,7 +78,7 @@ export interface Services {
   sites: SiteService;
   visitors: VisitorIdentifier;
   rules: RuleService;
-  writer: BatchWriter<StoredEvent>;
+  writer: BatchWriter<StoredEvent, undefined>;
 }
 
 export type ServiceSettings = Pick<
@@ -64,6 +86,7 @@ export type ServiceSettings = Pick<
   | "API_KEY_CACHE_TTL_MS"
   | "WRITER_MAX_BATCH"
   | "WRITER_MAX_QUEUE"
+  | "MAX_OUTCOMES_PER_RULE"
   | "DEFAULT_ORGANISATION_ID"
   | "SITE_CACHE_TTL_MS"
   | "JWT_SECRET"
@@ -83,8 +106,8 @@ export function createServices(
   settings: ServiceSettings,
   options: ServiceOptions = {},
 ): Services {
-  const writer = new BatchWriter<StoredEvent>(
-    persistEvents(dataSource),
+  const writer = new BatchWriter<StoredEvent, undefined>(
+    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }),
     { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
     options.logger,
   );

@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Conversion } from "./conversion.entity";
-import type { ConversionEvent } from "./conversion.writer";
+import { ContactErased, type ConversionEvent } from "./conversion.writer";
 import { parseLogConversionInput, type RawLogConversionInput } from "./log-conversion.input";
 
 export type LogConversionStatus = "ACCEPTED" | "CONTACT_NOT_FOUND";
@@ -56,7 +56,12 @@ export class ConversionService {
       conversionData: input.conversionData,
       createdAt: new Date(),
     });
-    await this.events.enqueue({ kind: "conversion", row: conversion });
+    try {
+      await this.events.enqueue({ kind: "conversion", row: conversion });
+    } catch (error) {
+      if (error instanceof ContactErased) return { status: "CONTACT_NOT_FOUND", conversion: null };
+      throw error;
+    }
     return { status: "ACCEPTED", conversion };
   }
 

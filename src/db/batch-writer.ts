@@ -1,6 +1,8 @@
 // Group commit: events from concurrent requests share one transaction. The writer flushes at once
 // when idle and gathers new events while a flush is in flight, so the batch size follows the load
 // (no timer to wait out). A request is answered only when the batch holding its event committed.
+// The persist function may answer each item on its own: a value (e.g. "stored" or "replayed") or
+// an Error that refuses that item alone while its neighbours commit.
 import type { Logger } from "pino";
 import { Overloaded, ShuttingDown } from "../errors";
 
@@ -11,40 +13,47 @@ export interface BatchWriterOptions {
   maxQueue: number;
 }
 
-interface PendingItem<T> {
+interface PendingItem<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
+
+/**
+ * Stores a batch in one transaction. Either nothing (every item is stored, its result undefined)
+ * or one entry per item, in order: its result, or an Error refusing that item (nothing of it stored).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a persist function that answers nothing returns Promise<void>
+export type PersistBatch<T, R> = (items: T[]) => Promise<void | readonly (R | Error)[]>;
 
 /**
  * Where a domain hands its events: resolves once the event is committed. Domains depend on this
  * narrow view, typed with their own events; the composition root owns the one writer behind it.
  */
-export interface EventSink<T> {
-  enqueue(item: T): Promise<void>;
+export interface EventSink<T, R = void> {
+  enqueue(item: T): Promise<R>;
 }
 
 /** Told about every batch written (for metrics). */
 export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean }) => void;
 
-export class BatchWriter<T> implements EventSink<T> {
-  private readonly queue: PendingItem<T>[] = [];
+export class BatchWriter<T, R = void> implements EventSink<T, R> {
+  private readonly queue: PendingItem<T, R>[] = [];
   private observer?: BatchObserver;
   private flushing: Promise<void> | null = null;
   private closed = false;
 
   constructor(
-    private readonly persist: (items: T[]) => Promise<void>,
+    private readonly persist: PersistBatch<T, R>,
     private readonly options: BatchWriterOptions,
     private readonly logger?: Logger,
   ) {}
 
-  /** Resolves once the item is committed; rejects if it could not be stored. */
-  enqueue(item: T): Promise<void> {
+  /** Resolves with the item's result once committed; rejects if it could not be stored or was refused. */
+  enqueue(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ShuttingDown());
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
@@ -75,14 +84,18 @@ export class BatchWriter<T> implements EventSink<T> {
     }
   }
 
-  private async persistBatch(batch: PendingItem<T>[]): Promise<void> {
+  private async persistBatch(batch: PendingItem<T, R>[]): Promise<void> {
     const started = process.hrtime.bigint();
     const report = (ok: boolean) =>
       this.observer?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
     try {
-      await this.persist(batch.map((pending) => pending.item));
+      const results = await this.persist(batch.map((pending) => pending.item));
       report(true);
-      for (const pending of batch) pending.resolve();
+      batch.forEach((pending, index) => {
+        const result = results?.[index];
+        if (result instanceof Error) pending.reject(result);
+        else pending.resolve(result as R);
+      });
     } catch (error) {
       report(false);
       if (batch.length === 1) {

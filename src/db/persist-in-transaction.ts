@@ -3,6 +3,7 @@
 // SQLite's busy snapshot. The transaction is all-or-nothing, so a retry neither loses nor
 // double-counts. Knows nothing of what is written: each domain brings its own write function.
 import type { DataSource, EntityManager } from "typeorm";
+import type { PersistBatch } from "./batch-writer";
 import { runInTransaction } from "./transaction";
 
 const RETRYABLE_ERRNOS = new Set([1213, 1205]); // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
@@ -10,15 +11,19 @@ const RETRYABLE_ERRNOS = new Set([1213, 1205]); // ER_LOCK_DEADLOCK, ER_LOCK_WAI
 const RETRYABLE_CODES = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT"]);
 const MAX_ATTEMPTS = 5;
 
-export type TransactionalWrite<T> = (manager: EntityManager, items: T[]) => Promise<void>;
+/** Writes a batch; may answer each item (see PersistBatch). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a persist function that answers nothing returns Promise<void>
+export type TransactionalWrite<T, R> = (manager: EntityManager, items: T[]) => Promise<void | readonly (R | Error)[]>;
 
 /** A persist function for the BatchWriter: `write` in one transaction, retried when retryable. */
-export function persistInTransaction<T>(dataSource: DataSource, write: TransactionalWrite<T>) {
-  return async (items: T[]): Promise<void> => {
+export function persistInTransaction<T, R>(
+  dataSource: DataSource,
+  write: TransactionalWrite<T, R>,
+): PersistBatch<T, R> {
+  return async (items) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await runInTransaction(dataSource, (manager) => write(manager, items));
-        return;
+        return await runInTransaction(dataSource, (manager) => write(manager, items));
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));

@@ -71,12 +71,22 @@ function conflictClause(dialect: Dialect, { conflictKey, updates = {} }: UpsertO
   return ` ON CONFLICT (${conflictKey.join(", ")}) DO UPDATE SET ${sets.join(", ")}`;
 }
 
-/** SELECT ... WHERE column IN (...) over many values, chunked. */
-export async function selectWhereIn<T>(manager: EntityManager, sqlBeforeIn: string, values: unknown[]): Promise<T[]> {
+/**
+ * SELECT ... WHERE column IN (...) over many values, chunked; `leading` binds the placeholders
+ * before the IN list, `sqlAfterIn` follows it (e.g. a locking clause).
+ */
+export async function selectWhereIn<T>(
+  manager: EntityManager,
+  sqlBeforeIn: string,
+  values: unknown[],
+  leading: unknown[] = [],
+  sqlAfterIn = "",
+): Promise<T[]> {
   const results: T[] = [];
   for (let start = 0; start < values.length; start += MAX_PARAMETERS_PER_STATEMENT) {
     const chunk = values.slice(start, start + MAX_PARAMETERS_PER_STATEMENT);
-    results.push(...(await manager.query(`${sqlBeforeIn} IN (${chunk.map(() => "?").join(", ")})`, chunk)));
+    const sql = `${sqlBeforeIn} IN (${chunk.map(() => "?").join(", ")})${sqlAfterIn}`;
+    results.push(...(await manager.query(sql, [...leading, ...chunk])));
   }
   return results;
 }

@@ -5,7 +5,8 @@
 // so several service instances on one MySQL stay exact.
 import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { InvalidInput } from "../errors";
 
 export interface ExposureRecord {
   organisationId: string;
@@ -84,15 +85,105 @@ class OutcomeActivity {
 
 const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
 
-/** Stores a batch of split-test events inside the writer's transaction. */
-export async function writeRuleEvents(manager: EntityManager, events: RuleEvent[]): Promise<void> {
+export interface RuleWriteLimits {
+  /** Distinct outcomes a rule may have; an event naming one more is refused whole. */
+  maxOutcomesPerRule: number;
+}
+
+/**
+ * Stores a batch of split-test events inside the writer's transaction. Answers each event: nothing
+ * when stored, InvalidInput when it would take its rule past the outcome limit (nothing of it stored).
+ */
+export async function writeRuleEvents(
+  manager: EntityManager,
+  events: RuleEvent[],
+  limits: RuleWriteLimits,
+): Promise<(InvalidInput | undefined)[]> {
+  const refusals = await refuseOutcomesBeyondLimit(manager, events, limits.maxOutcomesPerRule);
   const exposures: ExposureRecord[] = [];
   const conversions: RuleConversionRecord[] = [];
-  for (const event of events) {
+  events.forEach((event, index) => {
+    if (refusals[index]) return;
     if (event.kind === "exposures") exposures.push(...event.rows);
     else conversions.push(...event.rows);
-  }
+  });
   await persistRuleEvents(manager, exposures, conversions);
+  return refusals;
+}
+
+/**
+ * Which events would give their rule more than `max` outcomes. A rule that gains outcomes is
+ * locked first (on MySQL its rule_outcomes range, FOR UPDATE: another instance adding an outcome
+ * to it waits for this transaction), so the count is decided by the database, exact across instances.
+ */
+async function refuseOutcomesBeyondLimit(
+  manager: EntityManager,
+  events: RuleEvent[],
+  max: number,
+): Promise<(InvalidInput | undefined)[]> {
+  const rules = new Map<string, { organisationId: string; ruleId: string; outcomeIds: Set<string> }>();
+  const ruleKeyOf = (row: ExposureRecord) => JSON.stringify([row.organisationId, row.ruleId]);
+  for (const event of events) {
+    for (const row of event.rows) {
+      const key = ruleKeyOf(row);
+      const rule = rules.get(key) ?? { organisationId: row.organisationId, ruleId: row.ruleId, outcomeIds: new Set() };
+      rule.outcomeIds.add(row.outcomeId);
+      rules.set(key, rule);
+    }
+  }
+  const knownOutcomes = async (rule: { organisationId: string; ruleId: string; outcomeIds: Set<string> }) =>
+    new Set(
+      (
+        await selectWhereIn<{ outcome_id: string }>(
+          manager,
+          "SELECT outcome_id FROM rule_outcomes WHERE organisation_id = ? AND rule_id = ? AND outcome_id",
+          [...rule.outcomeIds],
+          [rule.organisationId, rule.ruleId],
+        )
+      ).map((row) => row.outcome_id),
+    );
+  const state = new Map<string, { known: Set<string>; count: number }>();
+  const lock = dialectOf(manager) === "mysql" ? " FOR UPDATE" : "";
+  // In key order, so two instances lock the same rules in the same order.
+  for (const [key, rule] of [...rules].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    let known = await knownOutcomes(rule);
+    if (known.size === rule.outcomeIds.size) continue;
+    const [{ n }] = await manager.query(
+      `SELECT COUNT(*) AS n FROM rule_outcomes WHERE organisation_id = ? AND rule_id = ?${lock}`,
+      [rule.organisationId, rule.ruleId],
+    );
+    // Another instance may have added some of them before the lock was ours.
+    known = await knownOutcomes(rule);
+    state.set(key, { known, count: Number(n) });
+  }
+  return events.map((event) => {
+    const fresh = new Map<string, Set<string>>();
+    for (const row of event.rows) {
+      const rule = state.get(ruleKeyOf(row));
+      if (!rule || rule.known.has(row.outcomeId)) continue;
+      const ids = fresh.get(ruleKeyOf(row)) ?? new Set();
+      ids.add(row.outcomeId);
+      fresh.set(ruleKeyOf(row), ids);
+    }
+    for (const [key, ids] of fresh) {
+      const rule = state.get(key) as { known: Set<string>; count: number };
+      if (rule.count + ids.size > max) {
+        return new InvalidInput([
+          {
+            path: ["outcomeId"],
+            type: "value_error",
+            message: `the rule already has ${rule.count} outcomes: at most ${max} are recorded per rule`,
+          },
+        ]);
+      }
+    }
+    for (const [key, ids] of fresh) {
+      const rule = state.get(key) as { known: Set<string>; count: number };
+      rule.count += ids.size;
+      for (const id of ids) rule.known.add(id);
+    }
+    return undefined;
+  });
 }
 
 async function persistRuleEvents(
