@@ -92,7 +92,7 @@ async function withServer(database, env, work) {
     HOST: "127.0.0.1",
     PORT: "0",
     // One load generator is one client address: the per-address limit on public calls would refuse it.
-    PUBLIC_RATE_LIMIT_PER_MINUTE: "0",
+    PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
     ...database.env,
     ...env,
   });

@@ -5,7 +5,8 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
 import { apiKeyAuthentication } from "./auth/api-key.plugin";
 import { apiKeyFrom } from "./auth/api-key.service";
 import { publicRequest } from "./auth/visitor";
@@ -13,13 +14,13 @@ import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
 import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
-import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
+import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
 import { loggerOptions } from "./logger";
 import { metricsRoutes } from "./metrics";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
-import { buildConversionsSubgraphSchema } from "./subgraph";
+import { buildConversionsSubgraphSchema, subgraphOperationLimits } from "./subgraph";
 
 export type AppConfig = Pick<
   Config,
@@ -30,15 +31,23 @@ export type AppConfig = Pick<
   | "GRAPHQL_ALLOW_BATCHING"
   | "GRAPHQL_MAX_DEPTH"
   | "GRAPHQL_MAX_COMPLEXITY"
-  | "PUBLIC_RATE_LIMIT_PER_MINUTE"
+  | "GRAPHQL_MAX_ALIASES"
+  | "GRAPHQL_MAX_TOKENS"
+  | "GRAPHQL_MAX_REPRESENTATIONS"
+  | "MAX_OUTCOMES_PER_RULE"
   | "METRICS_ENABLED"
 >;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
-export async function buildApp(config: AppConfig, services: Services): Promise<FastifyInstance> {
+/** The service's one logger (pino), shared by the app and the services. */
+export function createLogger(config: Pick<Config, "LOG_LEVEL">): Logger {
+  return pino(loggerOptions(config.LOG_LEVEL));
+}
+
+export async function buildApp(config: AppConfig, services: Services, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.LOG_LEVEL),
+    loggerInstance: logger as FastifyBaseLogger,
     // Fastify accepts a hop count at run time although its types omit it.
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 1024 * 1024,
@@ -64,14 +73,13 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
   await app.register(fastifyCookie);
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
   // Not encapsulated: its onResponse hook must see every route.
-  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer });
+  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer, rateLimits: services.rateLimits });
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {
     rules: services.rules,
     visitors: services.visitors,
     sites: services.sites,
-    rateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE,
   });
   await app.register(outcomeStatsCsvRoutes, { rules: services.rules });
 
@@ -89,11 +97,13 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: config.GRAPHQL_ALLOW_BATCHING,
     // CSRF prevention stays on (Apollo's default): simple GETs and form posts are refused.
+    // A document past the token limit is refused while parsing, before anything walks it.
+    parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     validationRules: [depthLimitRule(config.GRAPHQL_MAX_DEPTH)],
     formatError: graphQLErrorFormatter(app.log as never),
     plugins: [
       fastifyApolloDrainPlugin(app),
-      complexityLimitPlugin(schema, config.GRAPHQL_MAX_COMPLEXITY),
+      operationLimitsPlugin(schema, subgraphOperationLimits(config)),
       config.graphqlLandingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),

@@ -43,8 +43,14 @@ const configSchema = z.object({
   /** Several operations in one HTTP request (an array body); off unless needed. */
   GRAPHQL_ALLOW_BATCHING: booleanFromEnv.default(false),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
-  /** Cost of one operation at most: 1 per field, lists counted `first` times. */
+  /** Cost of one operation at most: 1 per field, lists counted `first` times, `_entities` once per representation. */
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(10).max(1_000_000).default(5_000),
+  /** Tokens of one GraphQL document at most: bounds the cost of parsing and validating it. */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  /** Aliased fields of one operation at most (fragments counted where spread). */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(100),
+  /** Representations of one `_entities` call at most. */
+  GRAPHQL_MAX_REPRESENTATIONS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /**
    * Which proxies' X-Forwarded-* headers to believe: true (any), false, a hop count, or a
    * comma-separated list of addresses/CIDRs (Fastify's trustProxy).
@@ -66,8 +72,24 @@ const configSchema = z.object({
   DEFAULT_ORGANISATION_ID: z.string().min(1).max(36).optional(),
   /** How long a site host -> organisation lookup is reused. */
   SITE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
-  /** Public (browser) calls per client address per minute and instance; 0 turns the limit off. */
-  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  /**
+   * Public (browser) calls per organisation and tracking id per minute: exposures and conversions,
+   * REST and GraphQL (one per mutation field) share it. 0 turns it off.
+   */
+  PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  /** Public calls per client address per minute; 0 (the default) turns it off: many people share an address. */
+  PUBLIC_ADDRESS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  /** Calls per API key per second; 0 (the default) turns it off. */
+  API_KEY_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  /** Redis shared by every instance for the rate limits; unset: limits are per instance. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
+  /** Prefix of the keys written to Redis. */
+  REDIS_KEY_PREFIX: z.string().max(100).default("conversions:"),
+  /** A Redis command slower than this counts the call in the instance's memory instead. */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   /** Prometheus metrics at GET /metrics. */
   METRICS_ENABLED: booleanFromEnv.default(true),
   /** HS256 secret verifying visitors' JWTs (at least 32 characters). */

@@ -59,6 +59,38 @@ export class Overloaded extends DomainError {
   }
 }
 
+/** Too many calls in the current window of a rate limit. */
+export class RateLimited extends DomainError {
+  readonly httpStatus = 429;
+  readonly graphqlCode = "RATE_LIMITED";
+  constructor(
+    /** Calls allowed per window. */
+    readonly limit: number,
+    /** Seconds until the window resets (also the Retry-After). */
+    readonly resetSeconds: number,
+  ) {
+    super(`Too many requests: retry in ${resetSeconds} s`);
+  }
+
+  /** RateLimit-* fields (draft-ietf-httpapi-ratelimit-headers) and Retry-After. */
+  get headers(): Record<string, string> {
+    return {
+      "retry-after": String(this.resetSeconds),
+      "ratelimit-limit": String(this.limit),
+      "ratelimit-remaining": "0",
+      "ratelimit-reset": String(this.resetSeconds),
+    };
+  }
+
+  override get extensions(): Record<string, unknown> {
+    return {
+      code: this.graphqlCode,
+      retryAfterSeconds: this.resetSeconds,
+      http: { status: this.httpStatus, headers: new Map(Object.entries(this.headers)) },
+    };
+  }
+}
+
 export class ShuttingDown extends Overloaded {
   constructor() {
     super("The service is shutting down, retry shortly", 1);

@@ -3,10 +3,14 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BatchWriter } from "./db/batch-writer";
+import type { RateLimitStore } from "./rate-limit/rate-limiter";
 
 export async function metricsRoutes(
   app: FastifyInstance,
-  { writer }: { writer: Pick<BatchWriter<unknown>, "pending" | "observe"> },
+  {
+    writer,
+    rateLimits,
+  }: { writer: Pick<BatchWriter<unknown>, "pending" | "observe">; rateLimits: Pick<RateLimitStore, "onFallback"> },
 ) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -42,6 +46,13 @@ export async function metricsRoutes(
     batchSeconds.observe(seconds);
     batches.inc({ result: ok ? "committed" : "failed" });
   });
+
+  const fallbacks = new Counter({
+    name: "conversions_rate_limit_fallbacks_total",
+    help: "Calls counted in this instance's memory because Redis did not answer.",
+    registers: [registry],
+  });
+  rateLimits.onFallback(() => fallbacks.inc());
 
   const requestSeconds = new Histogram({
     name: "http_request_duration_seconds",

@@ -3,7 +3,7 @@
 import "reflect-metadata";
 import type { FastifyInstance } from "fastify";
 import type { DataSource } from "typeorm";
-import { buildApp } from "./app";
+import { buildApp, createLogger } from "./app";
 import type { Config } from "./config";
 import { openDatabase, resolveDatabaseTarget } from "./db/data-source";
 import { createServices, entities, type ServiceOptions, type Services } from "./services";
@@ -21,10 +21,11 @@ export interface RunningServer {
 export async function startServer(config: Config, options: Pick<ServiceOptions, "clock"> = {}): Promise<RunningServer> {
   const target = await resolveDatabaseTarget(config);
   const dataSource = await openDatabase(target, entities);
-  const services = createServices(dataSource, config, options);
+  const logger = createLogger(config);
+  const services = createServices(dataSource, config, { ...options, logger });
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, services);
+    app = await buildApp(config, services, logger);
     app.log.info({ database: target.description }, "database ready, migrations applied");
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
@@ -41,6 +42,7 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
       // Fastify stops accepting and waits for in-flight requests, which wait for their batch.
       await app.close();
       await services.writer.drain();
+      await services.rateLimits.close();
       await dataSource.destroy();
     })();
     return closing;

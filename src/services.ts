@@ -18,6 +18,7 @@ import { BatchWriter } from "./db/batch-writer";
 import { persistInTransaction } from "./db/persist-in-transaction";
 import { Organisation } from "./organisations/organisation.entity";
 import { OrganisationService } from "./organisations/organisation.service";
+import { RateLimitStore } from "./rate-limit/rate-limiter";
 import { ruleEntities } from "./rules/rule.entities";
 import { RuleService } from "./rules/rule.service";
 import { RuleCounters } from "./rules/rule-counters";
@@ -79,6 +80,7 @@ export interface Services {
   visitors: VisitorIdentifier;
   rules: RuleService;
   writer: BatchWriter<StoredEvent, undefined>;
+  rateLimits: RateLimitStore;
 }
 
 export type ServiceSettings = Pick<
@@ -93,6 +95,12 @@ export type ServiceSettings = Pick<
   | "JWT_JWKS_URL"
   | "JWT_ISSUER"
   | "JWT_AUDIENCE"
+  | "PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE"
+  | "PUBLIC_ADDRESS_RATE_LIMIT_PER_MINUTE"
+  | "API_KEY_RATE_LIMIT_PER_SECOND"
+  | "REDIS_URL"
+  | "REDIS_KEY_PREFIX"
+  | "REDIS_COMMAND_TIMEOUT_MS"
 >;
 
 export interface ServiceOptions {
@@ -122,15 +130,31 @@ export function createServices(
     issuer: settings.JWT_ISSUER,
     audience: settings.JWT_AUDIENCE,
   });
+  const rateLimits = new RateLimitStore({
+    redisUrl: settings.REDIS_URL,
+    keyPrefix: settings.REDIS_KEY_PREFIX,
+    commandTimeoutMs: settings.REDIS_COMMAND_TIMEOUT_MS,
+    logger: options.logger,
+  });
+  const publicLimits = {
+    perAddress: rateLimits.limiter("public-address", settings.PUBLIC_ADDRESS_RATE_LIMIT_PER_MINUTE, 60),
+    perVisitor: rateLimits.limiter("public-visitor", settings.PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE, 60),
+  };
   return {
     dataSource,
     organisations: new OrganisationService(dataSource),
-    apiKeys: new ApiKeyService(dataSource, settings.API_KEY_CACHE_TTL_MS),
+    apiKeys: new ApiKeyService(
+      dataSource,
+      settings.API_KEY_CACHE_TTL_MS,
+      Date.now,
+      rateLimits.limiter("api-key", settings.API_KEY_RATE_LIMIT_PER_SECOND, 1),
+    ),
     contacts,
     conversions: new ConversionService(dataSource, contacts, writer),
     sites,
-    visitors: new VisitorIdentifier(sites, jwt),
+    visitors: new VisitorIdentifier(sites, jwt, publicLimits),
     rules: new RuleService(new RuleCounters(dataSource), writer, options.clock),
     writer,
+    rateLimits,
   };
 }

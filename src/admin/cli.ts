@@ -20,6 +20,7 @@ async function runAdmin(argv: string[]): Promise<number> {
     const services = createServices(dataSource, config);
     const result = await parsed.command.run(parsed.values, services);
     await services.writer.drain();
+    await services.rateLimits.close();
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { DataSource } from "typeorm";
 import { NotFound, Unauthenticated } from "../errors";
 import { headerOf } from "../http/headers";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import { ApiKey } from "./api-key.entity";
 
 /** Who is calling: the organisation every query of the request is scoped to. */
@@ -39,6 +40,8 @@ export class ApiKeyService {
     private readonly dataSource: DataSource,
     private readonly cacheTtlMs: number,
     private readonly now: () => number = Date.now,
+    /** Calls per key per window (API_KEY_RATE_LIMIT_PER_SECOND); null: unlimited. */
+    private readonly callLimit: RateLimiter | null = null,
   ) {}
 
   async create(organisationId: string, name?: string | null): Promise<IssuedApiKey> {
@@ -70,8 +73,17 @@ export class ApiKeyService {
     return { id, revokedAt: row.revokedAt };
   }
 
-  /** The principal of a presented key; throws Unauthenticated for a missing, unknown or revoked key. */
+  /**
+   * The principal of a presented key, counted as one call of that key; throws Unauthenticated for
+   * a missing, unknown or revoked key and RateLimited past the key's limit.
+   */
   async authenticate(presented: string | undefined | null): Promise<Principal> {
+    const principal = await this.verify(presented);
+    await this.callLimit?.consume(principal.apiKeyId);
+    return principal;
+  }
+
+  private async verify(presented: string | undefined | null): Promise<Principal> {
     if (!presented) throw new Unauthenticated("Missing API key (X-API-Key header)");
     const hash = sha256(presented);
     const cacheKey = hash.toString("hex");

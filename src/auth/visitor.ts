@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyRequest } from "fastify";
 import { InvalidInput, Unauthenticated } from "../errors";
 import { headerOf } from "../http/headers";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { SiteService } from "../sites/site.service";
 import type { JwtVerifier } from "./jwt";
 
@@ -15,6 +16,7 @@ export const TRACKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export function publicRequest(request: FastifyRequest): PublicRequest {
   return {
     host: request.host,
+    ip: request.ip,
     headers: request.headers,
     cookies: request.cookies,
     query: request.query as Record<string, unknown>,
@@ -23,6 +25,8 @@ export function publicRequest(request: FastifyRequest): PublicRequest {
 
 export interface PublicRequest {
   host: string | undefined;
+  /** The client's address (after TRUST_PROXY). */
+  ip: string;
   headers: IncomingHttpHeaders;
   cookies: Record<string, string | undefined>;
   query: Record<string, unknown>;
@@ -50,17 +54,27 @@ export function presentedTokens(request: PublicRequest): string[] {
 }
 
 /** Identifies the visitor behind a public call (not a GraphQL resolver: REST uses it too). */
+/** The budgets of public calls: per client address, and per organisation and visitor. */
+export interface PublicCallLimits {
+  perAddress: RateLimiter | null;
+  perVisitor: RateLimiter | null;
+}
+
 export class VisitorIdentifier {
   constructor(
     private readonly sites: SiteService,
     private readonly jwt: JwtVerifier,
+    private readonly limits: PublicCallLimits = { perAddress: null, perVisitor: null },
   ) {}
 
   /**
    * Resolves the caller in the order a client can fix things: tenant (404), identity (401),
-   * tracking id (400). Every presented token must verify; the first `sub` is the user id.
+   * tracking id (400), then counts the call against the public budgets (429). Every presented
+   * token must verify; the first `sub` is the user id. Each call counts once: REST, or one
+   * GraphQL mutation field.
    */
   async identify(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor> {
+    await this.limits.perAddress?.consume(request.ip);
     const organisationId = await this.sites.resolveTenantFromHost(request.host);
     let userId: string | null = null;
     for (const token of presentedTokens(request)) {
@@ -84,6 +98,7 @@ export class VisitorIdentifier {
         },
       ]);
     }
+    await this.limits.perVisitor?.consume(JSON.stringify([organisationId, trackingId]));
     return { organisationId, trackingId, userId };
   }
 }

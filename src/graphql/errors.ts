@@ -6,13 +6,24 @@ import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { DomainError } from "../errors";
 
+// graphql-js 16 spells it "more that N tokens".
+const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[nt] \d+ tokens/;
+
 export function graphQLErrorFormatter(logger?: Logger) {
+  // A failed DataLoader batch rejects every one of its keys with the same error: log it once.
+  const logged = new WeakSet<object>();
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const { http: _http, stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     if (original instanceof DomainError) return { ...formatted, message: original.message, extensions };
+    // graphql-js reports its token limit as a syntax error: it is a limit, like the cost limit.
+    if (extensions.code === "GRAPHQL_PARSE_FAILED" && TOKEN_LIMIT.test(formatted.message)) {
+      return { message: formatted.message, extensions: { code: "QUERY_TOO_COMPLEX" } };
+    }
     if (extensions.code === "INTERNAL_SERVER_ERROR") {
-      logger?.error({ err: original }, "GraphQL operation failed");
+      const once = original !== null && typeof original === "object";
+      if (!once || !logged.has(original)) logger?.error({ err: original }, "GraphQL operation failed");
+      if (once) logged.add(original);
       return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
     }
     return { ...formatted, extensions };

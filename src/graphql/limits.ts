@@ -1,9 +1,24 @@
-// Limits on what one GraphQL operation may ask: nesting depth (a validation rule from
-// graphql-armor) and cost (graphql-query-complexity, lists weighted by their `first`).
-// Both answer 400 with a clear error before anything runs.
+// Limits on what one GraphQL operation may ask, all checked before any resolver runs and answered
+// 400 with a clear error: nesting depth (a validation rule from graphql-armor), aliases
+// (graphql-armor), fields of a group counted together (e.g. public recording mutations), the
+// number and shape of `_entities` representations, and cost (graphql-query-complexity: lists
+// weighted by `first`, by their known bound, and `_entities` by its number of representations).
 import type { ApolloServerPlugin } from "@apollo/server";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
-import { GraphQLError, type GraphQLSchema, separateOperations } from "graphql";
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLSchema,
+  getArgumentValues,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  validate,
+} from "graphql";
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
 
 export function depthLimitRule(maxDepth: number) {
@@ -19,37 +34,173 @@ export function depthLimitRule(maxDepth: number) {
   });
 }
 
-/** Every list here caps `first` at 100 whatever is asked. */
+export interface OperationLimits {
+  /** Cost of one operation at most. */
+  maxComplexity: number;
+  /** Aliased fields of one operation at most, fragments counted where spread. */
+  maxAliases: number;
+  /** Representations one `_entities` call may carry at most. */
+  maxRepresentations: number;
+  /** Lists without `first` whose length the service bounds, as "Type.field" -> most items. */
+  listSizes?: Record<string, number>;
+  /** Root fields counted together: at most `max` of them (aliases included) per operation. */
+  fieldGroups?: { description: string; rootType: "Query" | "Mutation"; fields: string[]; max: number }[];
+}
+
+/** Every list with `first` caps it at 100 whatever is asked. */
 const MAX_PAGE_SIZE = 100;
 
 /** A field with a `first` argument returns up to `first` items: its children cost that many times. */
 const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
   typeof args.first === "number" ? 1 + Math.min(Math.max(args.first, 0), MAX_PAGE_SIZE) * childComplexity : undefined;
 
-export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: number): ApolloServerPlugin {
+/** `_entities` resolves every representation: its selection costs once per representation. */
+const entitiesEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
+  field.name === "_entities" && Array.isArray(args.representations)
+    ? 1 + args.representations.length * childComplexity
+    : undefined;
+
+function listSizeEstimator(listSizes: Record<string, number>): ComplexityEstimator {
+  return ({ type, field, childComplexity }) => {
+    const size = listSizes[`${type.name}.${field.name}`];
+    return size === undefined ? undefined : 1 + size * childComplexity;
+  };
+}
+
+function tooComplex(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "QUERY_TOO_COMPLEX", ...extensions, http: { status: 400 } } });
+}
+
+function badInput(message: string, field: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400 } } });
+}
+
+/** The key fields of every entity type, read from its @key directives ("id", "ruleId outcomeId"). */
+function entityKeyFields(schema: GraphQLSchema): Map<string, string[][]> {
+  const keys = new Map<string, string[][]>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type)) continue;
+    const directives = [type.astNode, ...(type.extensionASTNodes ?? [])].flatMap((node) => node?.directives ?? []);
+    for (const directive of directives) {
+      if (directive.name.value !== "key") continue;
+      const fields = directive.arguments?.find((argument) => argument.name.value === "fields")?.value;
+      if (fields?.kind !== Kind.STRING) continue;
+      keys.set(type.name, [...(keys.get(type.name) ?? []), fields.value.split(/\s+/).filter(Boolean)]);
+    }
+  }
+  return keys;
+}
+
+/** The root fields an operation selects, fragments and inline fragments expanded. */
+function rootFields(
+  selectionSet: SelectionSetNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  seen = new Set<string>(),
+): FieldNode[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(selection.selectionSet, fragments, seen);
+    const fragment = fragments[selection.name.value];
+    if (!fragment || seen.has(fragment.name.value)) return [];
+    seen.add(fragment.name.value);
+    return rootFields(fragment.selectionSet, fragments, seen);
+  });
+}
+
+/** Why a representation cannot be resolved, or null when its shape is that of an entity's key. */
+function representationProblem(representation: unknown, keys: Map<string, string[][]>): string | null {
+  if (representation === null || typeof representation !== "object" || Array.isArray(representation)) {
+    return "is not an object";
+  }
+  const { __typename: typeName, ...fields } = representation as Record<string, unknown>;
+  if (typeof typeName !== "string") return "has no __typename";
+  const keySets = keys.get(typeName);
+  if (!keySets) return `names ${typeName.slice(0, 64)}, which is no entity of this subgraph`;
+  const matches = keySets.some((keyFields) =>
+    keyFields.every((name) => typeof fields[name] === "string" && (fields[name] as string).length <= 1024),
+  );
+  return matches ? null : `is no ${typeName} key (${keySets.map((set) => set.join(" ")).join(" | ")}, as strings)`;
+}
+
+export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLimits): ApolloServerPlugin {
+  const keys = entityKeyFields(schema);
+  const entitiesField = schema.getQueryType()?.getFields()._entities;
+  const aliasRule = maxAliasesRule({
+    n: limits.maxAliases,
+    // Every alias counts, __typename's too: the limit is a plain count.
+    allowList: [],
+    exposeLimits: false,
+    errorMessage: `Query has too many aliases: the limit is ${limits.maxAliases}`,
+    propagateOnRejection: false,
+    onReject: [(context, error) => context?.reportError(error)],
+  });
+  const estimators = [
+    entitiesEstimator,
+    pageSizeEstimator,
+    listSizeEstimator(limits.listSizes ?? {}),
+    simpleEstimator({ defaultComplexity: 1 }),
+  ];
+
+  const check = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+    const aliasErrors = validate(schema, document, [aliasRule]);
+    if (aliasErrors.length > 0) throw tooComplex(aliasErrors[0].message, { maxAliases: limits.maxAliases });
+
+    const fragments = Object.fromEntries(
+      document.definitions
+        .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+        .map((fragment) => [fragment.name.value, fragment]),
+    );
+    const roots = rootFields(operation.selectionSet, fragments);
+    const rootType = operation.operation === "mutation" ? "Mutation" : "Query";
+    for (const group of limits.fieldGroups ?? []) {
+      if (group.rootType !== rootType) continue;
+      const count = roots.filter((field) => group.fields.includes(field.name.value)).length;
+      if (count > group.max) {
+        throw tooComplex(`An operation may carry at most ${group.max} ${group.description}; this one has ${count}`);
+      }
+    }
+
+    if (rootType === "Query" && entitiesField) {
+      for (const node of roots.filter((field) => field.name.value === "_entities")) {
+        const { representations } = getArgumentValues(entitiesField, node, variables) as { representations: unknown[] };
+        if (representations.length > limits.maxRepresentations) {
+          throw badInput(
+            `_entities takes at most ${limits.maxRepresentations} representations; this call has ${representations.length}`,
+            "representations",
+          );
+        }
+        representations.forEach((representation, index) => {
+          const problem = representationProblem(representation, keys);
+          if (problem) throw badInput(`representations[${index}] ${problem}`, `representations.${index}`);
+        });
+      }
+    }
+
+    const complexity = getComplexity({
+      schema,
+      query: document,
+      operationName: operation.name?.value,
+      variables,
+      estimators,
+    });
+    if (complexity > limits.maxComplexity) {
+      throw tooComplex(`Query is too complex: ${complexity} exceeds the limit of ${limits.maxComplexity}`, {
+        complexity,
+        maxComplexity: limits.maxComplexity,
+      });
+    }
+  };
+
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, operationName }) {
-          const operations = separateOperations(document);
-          const operation = operationName ? operations[operationName] : Object.values(operations)[0];
+        async didResolveOperation({ request, document, operation }) {
           if (!operation) return;
-          let complexity: number;
           try {
-            complexity = getComplexity({
-              schema,
-              query: operation,
-              variables: request.variables ?? {},
-              estimators: [pageSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch {
+            check(document, operation, request.variables ?? {});
+          } catch (error) {
+            if (error instanceof GraphQLError && error.extensions.http) throw error;
             // Invalid variables: execution reports them precisely as BAD_USER_INPUT.
-            return;
-          }
-          if (complexity > maxComplexity) {
-            throw new GraphQLError(`Query is too complex: ${complexity} exceeds the limit of ${maxComplexity}`, {
-              extensions: { code: "QUERY_TOO_COMPLEX", complexity, maxComplexity, http: { status: 400 } },
-            });
           }
         },
       };

@@ -1,7 +1,7 @@
 // The one place REST errors become responses. Each legacy API keeps its own body shape
 // (FastAPI's {"detail"}, Zephr's {"message"}); statuses come from the domain errors' kinds.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { DomainError, InvalidInput, Overloaded } from "../errors";
+import { DomainError, InvalidInput, Overloaded, RateLimited } from "../errors";
 
 export interface ErrorBodies {
   /** The body for an error given as one message. */
@@ -18,6 +18,7 @@ export function restErrorHandler(bodies: ErrorBodies) {
     }
     if (error instanceof DomainError) {
       if (error instanceof Overloaded) reply.header("retry-after", String(error.retryAfterSeconds));
+      if (error instanceof RateLimited) reply.headers(error.headers);
       return reply.status(error.httpStatus).send(bodies.message(error.message));
     }
     const status = (error as FastifyError).statusCode;

@@ -32,6 +32,9 @@ interface CounterSums {
   unattributed: number;
 }
 
+/** Outcome keys looked up by one statement at most. */
+const OUTCOME_KEYS_PER_STATEMENT = 100;
+
 /** Binary (code unit) order, the same on every database. */
 export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -92,23 +95,32 @@ export class RuleCounters {
     return sums;
   }
 
-  /** Totals of many outcomes in one statement; null for an outcome the organisation never saw. */
+  /**
+   * Totals of many outcomes, one statement per chunk of keys (an OR chain of thousands of pairs is
+   * too deep an expression for SQLite); null for an outcome the organisation never saw.
+   */
   async outcomeTotals(
     organisationId: string,
     keys: readonly { ruleId: string; outcomeId: string }[],
   ): Promise<(RuleOutcomeTotals | null)[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT o.rule_id, o.outcome_id, o.last_activity_at,
-              COALESCE(SUM(s.exposures), 0) AS exposures, COALESCE(SUM(s.converters), 0) AS converters,
-              COALESCE(SUM(s.conversions), 0) AS conversions, COALESCE(SUM(s.unattributed), 0) AS unattributed
-         FROM rule_outcomes o
-         LEFT JOIN rule_outcome_daily_stats s
-           ON s.organisation_id = o.organisation_id AND s.rule_id = o.rule_id AND s.outcome_id = o.outcome_id
-          AND s.conversion_type = ?
-        WHERE o.organisation_id = ? AND (${keys.map(() => "(o.rule_id = ? AND o.outcome_id = ?)").join(" OR ")})
-        GROUP BY o.rule_id, o.outcome_id, o.last_activity_at`,
-      [ANY_CONVERSION, organisationId, ...keys.flatMap((key) => [key.ruleId, key.outcomeId])],
-    );
+    const rows: Record<string, unknown>[] = [];
+    for (let start = 0; start < keys.length; start += OUTCOME_KEYS_PER_STATEMENT) {
+      const chunk = keys.slice(start, start + OUTCOME_KEYS_PER_STATEMENT);
+      rows.push(
+        ...(await this.dataSource.query(
+          `SELECT o.rule_id, o.outcome_id, o.last_activity_at,
+                  COALESCE(SUM(s.exposures), 0) AS exposures, COALESCE(SUM(s.converters), 0) AS converters,
+                  COALESCE(SUM(s.conversions), 0) AS conversions, COALESCE(SUM(s.unattributed), 0) AS unattributed
+             FROM rule_outcomes o
+             LEFT JOIN rule_outcome_daily_stats s
+               ON s.organisation_id = o.organisation_id AND s.rule_id = o.rule_id AND s.outcome_id = o.outcome_id
+              AND s.conversion_type = ?
+            WHERE o.organisation_id = ? AND (${chunk.map(() => "(o.rule_id = ? AND o.outcome_id = ?)").join(" OR ")})
+            GROUP BY o.rule_id, o.outcome_id, o.last_activity_at`,
+          [ANY_CONVERSION, organisationId, ...chunk.flatMap((key) => [key.ruleId, key.outcomeId])],
+        )),
+      );
+    }
     const totals = new Map<string, RuleOutcomeTotals>();
     for (const row of rows) {
       const ruleId = row.rule_id as string;

@@ -13,6 +13,11 @@ import {
   RuleSummaryConnection,
 } from "./rule.types";
 
+/** The mutations anyone may call (browsers): they share the public budgets of the REST endpoints. */
+export const PUBLIC_RECORDING_FIELDS = ["recordRuleConversion", "recordRuleOutcomeExposure"];
+/** Public recording mutations one GraphQL operation may carry at most. */
+export const PUBLIC_RECORDINGS_PER_OPERATION = 10;
+
 @Resolver()
 export class RuleResolver {
   @Mutation(() => RuleConversionPayload, { description: "Records a visitor's conversion on outcome(s) of a rule." })

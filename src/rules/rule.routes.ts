@@ -2,7 +2,6 @@
 // extension, and the CSV download of outcome statistics. Each maps onto the same RuleService
 // and validation as the GraphQL resolvers.
 import fastifyCors from "@fastify/cors";
-import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/api-key.plugin";
 import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
@@ -15,29 +14,13 @@ import type { RuleServices } from "./rule.loaders";
 export interface ZephrRouteOptions extends RuleServices {
   visitors: VisitorIdentifier;
   sites: SiteService;
-  rateLimitPerMinute: number;
 }
 
 export const ZEPHR_BODY_LIMIT = 16 * 1024;
 
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
-export async function zephrRoutes(
-  app: FastifyInstance,
-  { rules, visitors, sites, rateLimitPerMinute }: ZephrRouteOptions,
-) {
+export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites }: ZephrRouteOptions) {
   acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
-  // Anyone can call these: bound what one client address can write (per instance, in memory).
-  if (rateLimitPerMinute > 0) {
-    await app.register(fastifyRateLimit, {
-      max: rateLimitPerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (request) => request.ip,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        message: `Too many requests: retry in ${context.after}`,
-      }),
-    });
-  }
   // Pages of the organisation's own sites may call from another origin (e.g. www.example.com to
   // tracking.example.com), with cookies; any other origin gets no CORS headers.
   await app.register(fastifyCors, {

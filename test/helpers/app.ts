@@ -26,8 +26,8 @@ export async function startTestApp(
     PORT: "0",
     LOG_LEVEL: "silent",
     API_KEY_CACHE_TTL_MS: "0",
-    // Tests send many public calls from one address; test/rules/rate-limit.test.ts sets a limit.
-    PUBLIC_RATE_LIMIT_PER_MINUTE: "0",
+    // Tests send many public calls per visitor; test/rules/rate-limit.test.ts sets limits.
+    PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
     ...database.env,
     ...env,
   });

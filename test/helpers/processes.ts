@@ -153,3 +153,26 @@ export async function queryDatabase<T = Record<string, unknown>>(
     await connection.end();
   }
 }
+
+/** Waits until main.js answers GET /health, failing as soon as it exits. */
+export async function waitForHealth(url: string, exited: Promise<ProcessResult>): Promise<void> {
+  let exit: ProcessResult | undefined;
+  exited.then(
+    (result) => {
+      exit = result;
+    },
+    () => {}, // a failure to spawn surfaces where the test awaits `exited`
+  );
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (exit) throw new Error(`main.js exited with ${exit.code} before it was healthy: ${exit.stderr}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("main.js did not answer GET /health within 30 s");
+}

@@ -25,7 +25,7 @@ beforeAll(async () => {
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "silent",
-      PUBLIC_RATE_LIMIT_PER_MINUTE: "0",
+      PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
       MAX_OUTCOMES_PER_RULE: String(LIMIT),
     }),
   );
