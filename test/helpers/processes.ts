@@ -111,6 +111,37 @@ export async function adminCommand<T = Record<string, unknown>>(
   return adminResult<T>(run.stdout);
 }
 
+/**
+ * Resolves once GET `url` answers 200. Throws, with the program's stderr, when it exits first, and
+ * when it does not answer within `timeoutMs`.
+ */
+export async function waitUntilAnswering(
+  url: string,
+  program: RunningProgram,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let exit: ProcessResult | undefined;
+  program.exited.then(
+    (result) => {
+      exit = result;
+    },
+    () => {}, // a failure to spawn surfaces where the test awaits `exited`
+  );
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exit) throw new Error(`${name} exited with ${exit.code ?? exit.signal} before it answered: ${exit.stderr}`);
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not answer GET ${url} within ${timeoutMs / 1000} s: ${program.stderr()}`);
+}
+
 /** A TCP port nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -18,6 +18,7 @@ import {
   queryDatabase,
   runProgram,
   startProgram,
+  waitUntilAnswering,
 } from "../helpers/processes";
 
 let scratch: string;
@@ -178,7 +179,7 @@ describe("graceful shutdown on SIGTERM", () => {
       },
       60_000,
     );
-    await waitForHealth(`http://127.0.0.1:${port}`, server.exited);
+    await waitUntilAnswering(`http://127.0.0.1:${port}/health`, server, "main.js");
 
     const REQUESTS = 300;
     let answered = 0;
@@ -260,26 +261,4 @@ function postConversion(port: number, apiKey: string, requestId: string, body: u
     request.on("error", reject);
     request.end(JSON.stringify(body));
   });
-}
-
-async function waitForHealth(url: string, exited: Promise<ProcessResult>): Promise<void> {
-  let exit: ProcessResult | undefined;
-  exited.then(
-    (result) => {
-      exit = result;
-    },
-    () => {}, // a failure to spawn surfaces where the test awaits `exited`
-  );
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (exit) throw new Error(`main.js exited with ${exit.code} before it was healthy: ${exit.stderr}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("main.js did not answer GET /health within 30 s");
 }
