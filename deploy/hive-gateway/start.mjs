@@ -1,7 +1,7 @@
 // `npm run gateway`: Hive Gateway on :4000 in front of the running subgraph, from this folder's own
 // install, which stays out of the subgraph's `npm install`. Extra arguments go to the gateway's CLI.
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,8 +23,10 @@ if (!existsSync(bin)) {
 // Explicit, so the subgraph's PORT and HOST in the environment do not move the gateway onto them.
 const port = process.env.GATEWAY_PORT || "4000";
 const host = process.env.GATEWAY_HOST || "0.0.0.0";
-// The CLI in this process (it reads process.argv), so signals reach it and nothing is left behind.
+// A SUPERGRAPH_PATH given relative to where the user is, before moving to where the config is.
+if (process.env.SUPERGRAPH_PATH) process.env.SUPERGRAPH_PATH = resolve(process.env.SUPERGRAPH_PATH);
 process.chdir(here);
+// The CLI in this process (it reads process.argv), so signals reach it and nothing is left behind.
 process.argv = [
   process.execPath,
   bin,
