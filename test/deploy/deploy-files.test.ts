@@ -1,6 +1,7 @@
 // The deployment files (Dockerfile, .dockerignore, docker-compose.yml, deploy/router.yaml,
-// deploy/supergraph.yaml) agree with each other and with the app. Nothing here runs Docker or a
-// database: the files are parsed, and the health-check one-liner is run against a stub server.
+// deploy/supergraph.yaml, deploy/hive-gateway/) agree with each other and with the app. Nothing here
+// runs Docker, a gateway or a database: the files are parsed, the Hive Gateway config's header
+// function is called, and the health-check one-liner is run against a stub server.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -201,6 +202,26 @@ function requestRules(headers: any, subgraph: string): { shape: "list" | "operat
   const request = headers?.subgraphs?.[subgraph]?.request;
   if (Array.isArray(request)) return { shape: "list", rules: request };
   return { shape: "operations", rules: request?.operations ?? [] };
+}
+
+/**
+ * The request headers a gateway must send the subgraph. Named in the task and read by the app:
+ * X-API-Key (principal), the cookie jar (tracking id, blaize_jwt, blaize_session), the JWT
+ * transports, and X-Forwarded-Host (request.host under TRUST_PROXY); and every header the source
+ * reads by name.
+ */
+function headersTheAppReads(): Set<string> {
+  const expected = new Set(["x-api-key", "cookie", "authorization", "x-blaize-jwt", "x-zephr-jwt", "x-forwarded-host"]);
+  const sourceFiles = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" }).filter((file) =>
+    file.endsWith(".ts"),
+  );
+  for (const file of sourceFiles) {
+    const text = read(join("src", file));
+    for (const match of text.matchAll(/headers\["([a-z0-9-]+)"\]|[^.]header\("([a-z0-9-]+)"\)/g)) {
+      expected.add(match[1] ?? match[2]);
+    }
+  }
+  return expected;
 }
 
 /** Runs a health-check one-liner with PORT pointing at a stub that answers `status` on `path` only. */
@@ -482,26 +503,7 @@ describe("router", () => {
     ).toBe(true);
     const sent = new Set(propagate.map((rule) => String(rule.rename ?? rule.named).toLowerCase()));
 
-    // Named in the task and read by the app: X-API-Key (principal), the cookie jar (tracking id,
-    // blaize_jwt, blaize_session), the JWT transports, and X-Forwarded-Host (request.host under TRUST_PROXY).
-    const expected = new Set([
-      "x-api-key",
-      "cookie",
-      "authorization",
-      "x-blaize-jwt",
-      "x-zephr-jwt",
-      "x-forwarded-host",
-    ]);
-    // ... and every header the source reads by name.
-    const sourceFiles = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" }).filter((file) =>
-      file.endsWith(".ts"),
-    );
-    for (const file of sourceFiles) {
-      const text = read(join("src", file));
-      for (const match of text.matchAll(/headers\["([a-z0-9-]+)"\]|[^.]header\("([a-z0-9-]+)"\)/g)) {
-        expected.add(match[1] ?? match[2]);
-      }
-    }
+    const expected = headersTheAppReads();
     expect(expected).toContain("x-request-id");
     expect([...sent].sort()).toEqual([...expected].sort());
 
@@ -533,5 +535,82 @@ describe("deploy/supergraph.yaml", () => {
     const schemaPath = posix.join("deploy", subgraph.schema.file);
     expect(schemaPath).toBe("schema/conversions.graphql");
     expect(exists(schemaPath)).toBe(true);
+  });
+});
+
+describe("deploy/hive-gateway", () => {
+  const gatewayPackage = JSON.parse(read("deploy/hive-gateway/package.json"));
+  const gatewayLock = JSON.parse(read("deploy/hive-gateway/package-lock.json"));
+  // Loaded by path, not by a static import: `npm run typecheck` must not need the gateway installed.
+  // Its only import is a type, so loading it needs no gateway either.
+  const loadGatewayConfig = (): Promise<any> => import(join(ROOT, "deploy", "hive-gateway", "gateway.config.ts"));
+
+  it("installs on its own: exact pins, its own lockfile, nothing in the subgraph's install", () => {
+    const dependencies: Record<string, string> = gatewayPackage.dependencies;
+    expect(Object.keys(dependencies)).toContain("@graphql-hive/gateway");
+    for (const version of Object.values(dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(gatewayLock.packages[""].dependencies).toEqual(dependencies);
+    for (const [name, version] of Object.entries(dependencies)) {
+      expect(gatewayLock.packages[`node_modules/${name}`].version).toBe(version);
+    }
+    const rootDependencies = { ...packageJson.dependencies, ...packageJson.devDependencies };
+    expect(Object.keys(rootDependencies).filter((name) => name.startsWith("@graphql-hive/"))).toEqual([]);
+    expect(read(".gitignore").split("\n")).toContain("node_modules/");
+    expect(read(".ci/run")).toContain("npm ci --prefix deploy/hive-gateway");
+  });
+
+  it("is what `npm run gateway` starts, with the config it loads", () => {
+    expect(packageJson.scripts.gateway).toBe("node deploy/hive-gateway/start.mjs");
+    const launcher = read("deploy/hive-gateway/start.mjs");
+    expect(launcher).toContain('"gateway.config.ts"');
+    expect(launcher).toContain("npm ci --prefix deploy/hive-gateway");
+    expect(exists("deploy/hive-gateway/gateway.config.ts")).toBe(true);
+  });
+
+  it("serves the committed supergraph and sends the conversions subgraph to the local one by default", async () => {
+    const { gatewayConfig, DEFAULT_CONVERSIONS_SUBGRAPH_URL } = await loadGatewayConfig();
+    expect(posix.join("deploy/hive-gateway", gatewayConfig.supergraph)).toBe("deploy/supergraph.graphql");
+    // Every subgraph the config names is one the supergraph has.
+    const graphs = [...read("deploy/supergraph.graphql").matchAll(/@join__graph\(name: "([^"]+)"/g)].map((m) => m[1]);
+    for (const name of Object.keys(gatewayConfig.transportEntries)) expect(graphs).toContain(name);
+    const local = new URL(DEFAULT_CONVERSIONS_SUBGRAPH_URL);
+    expect(local.port).toBe(String(loadConfig({}).PORT));
+    expect(local.pathname).toBe("/graphql");
+    expect(gatewayConfig.transportEntries.conversions.location).toBe(
+      process.env.CONVERSIONS_SUBGRAPH_URL || DEFAULT_CONVERSIONS_SUBGRAPH_URL,
+    );
+  });
+
+  it("propagates to the conversions subgraph exactly the headers the app reads, X-Forwarded-Host falling back to Host", async () => {
+    const { gatewayConfig } = await loadGatewayConfig();
+    const propagate = (headers: Record<string, string>, subgraphName = "conversions") => {
+      const sent = gatewayConfig.propagateHeaders.fromClientToSubgraphs({
+        request: { headers: new Headers(headers) },
+        subgraphName,
+        context: {},
+      });
+      // The gateway drops null and undefined values.
+      return Object.fromEntries(Object.entries(sent ?? {}).filter(([, value]) => value != null));
+    };
+    const expected = headersTheAppReads();
+    const client = Object.fromEntries([...expected].map((name) => [name, `value of ${name}`]));
+    expect(propagate({ ...client, host: "gateway.example.com", "x-unrelated": "no" })).toEqual(client);
+
+    // Without X-Forwarded-Host, the Host the client called becomes it.
+    const { "x-forwarded-host": _, ...withoutForwardedHost } = client;
+    expect(propagate({ ...withoutForwardedHost, host: "shop.example.com" })).toEqual({
+      ...withoutForwardedHost,
+      "x-forwarded-host": "shop.example.com",
+    });
+    // Credentials go to the subgraph that reads them, not to any other.
+    expect(propagate(client, "contacts")).toEqual({});
+  });
+
+  it("keeps CSRF prevention on, with the headers Apollo Server and Router accept", async () => {
+    const { gatewayConfig } = await loadGatewayConfig();
+    expect(gatewayConfig.csrfPrevention.requestHeaders.sort()).toEqual([
+      "apollo-require-preflight",
+      "x-apollo-operation-name",
+    ]);
   });
 });

@@ -111,6 +111,37 @@ export async function adminCommand<T = Record<string, unknown>>(
   return adminResult<T>(run.stdout);
 }
 
+/**
+ * Resolves once GET `url` answers 200. Throws, with the program's stderr, when it exits first, and
+ * when it does not answer within `timeoutMs`.
+ */
+export async function waitUntilAnswering(
+  url: string,
+  program: RunningProgram,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let exit: ProcessResult | undefined;
+  program.exited.then(
+    (result) => {
+      exit = result;
+    },
+    () => {}, // a failure to spawn surfaces where the test awaits `exited`
+  );
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exit) throw new Error(`${name} exited with ${exit.code ?? exit.signal} before it answered: ${exit.stderr}`);
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not answer GET ${url} within ${timeoutMs / 1000} s: ${program.stderr()}`);
+}
+
 /** A TCP port nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -152,27 +183,4 @@ export async function queryDatabase<T = Record<string, unknown>>(
   } finally {
     await connection.end();
   }
-}
-
-/** Waits until main.js answers GET /health, failing as soon as it exits. */
-export async function waitForHealth(url: string, exited: Promise<ProcessResult>): Promise<void> {
-  let exit: ProcessResult | undefined;
-  exited.then(
-    (result) => {
-      exit = result;
-    },
-    () => {}, // a failure to spawn surfaces where the test awaits `exited`
-  );
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (exit) throw new Error(`main.js exited with ${exit.code} before it was healthy: ${exit.stderr}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("main.js did not answer GET /health within 30 s");
 }

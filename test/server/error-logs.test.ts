@@ -4,7 +4,14 @@ import { createRequire } from "node:module";
 import { createConnection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
-import { adminCommand, freePort, MAIN, type RunningProgram, startProgram, waitForHealth } from "../helpers/processes";
+import {
+  adminCommand,
+  freePort,
+  MAIN,
+  type RunningProgram,
+  startProgram,
+  waitUntilAnswering,
+} from "../helpers/processes";
 
 let database: TestDatabase;
 let server: RunningProgram;
@@ -32,7 +39,7 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   server = startProgram(MAIN, [], { ...database.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "info" });
-  await waitForHealth(url, server.exited);
+  await waitUntilAnswering(`${url}/health`, server, "main.js");
   await breakConversionsTable();
 });
 afterAll(async () => {

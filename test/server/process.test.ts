@@ -18,7 +18,7 @@ import {
   queryDatabase,
   runProgram,
   startProgram,
-  waitForHealth,
+  waitUntilAnswering,
 } from "../helpers/processes";
 
 let scratch: string;
@@ -179,7 +179,7 @@ describe("graceful shutdown on SIGTERM", () => {
       },
       60_000,
     );
-    await waitForHealth(`http://127.0.0.1:${port}`, server.exited);
+    await waitUntilAnswering(`http://127.0.0.1:${port}/health`, server, "main.js");
 
     const REQUESTS = 300;
     let answered = 0;
