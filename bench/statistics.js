@@ -1,0 +1,46 @@
+// CPU time of probabilityToBeBest (and of the full posteriorComparison) for 2 and 100 outcomes: the median
+// of many runs after a warm-up. Standalone: run `npm run build` first, then `node bench/statistics.js`.
+"use strict";
+const { posteriorComparison, probabilityToBeBest } = require("../dist/src/rules/statistics.js");
+
+const arm = (successes, trials) => ({ successes, trials });
+
+function medianCpuMilliseconds(run, runs) {
+  for (let index = 0; index < Math.min(runs, 20); index++) run();
+  const times = [];
+  for (let index = 0; index < runs; index++) {
+    const start = process.cpuUsage();
+    run();
+    const used = process.cpuUsage(start);
+    times.push((used.user + used.system) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(runs / 2)];
+}
+
+// The same deterministic 100 outcomes as the unit test: similar rates around 5-6%, 1,000-4,700 exposures.
+const hundred = Array.from({ length: 100 }, (_, i) => {
+  const trials = 1000 + 37 * i;
+  return arm(Math.floor((trials * (500 + ((i * 7919) % 100))) / 10000), trials);
+});
+// Harder: 100 outcomes spread over [0, 1] with 0 to a million exposures each (wide and narrow posteriors mixed).
+const mixed = Array.from({ length: 100 }, (_, i) => {
+  const trials = [0, 10, 1000, 100000, 1000000][i % 5];
+  return arm(Math.floor(trials * (((i * 7919) % 1000) / 1000)), trials);
+});
+const identical = Array.from({ length: 100 }, () => arm(50000, 1000000));
+
+const cases = [
+  ["2 outcomes (50/1000 vs 80/1000)", [arm(50, 1000), arm(80, 1000)], 2001],
+  ["2 outcomes, a million exposures each", [arm(50000, 1000000), arm(50400, 1000000)], 2001],
+  ["100 outcomes, similar rates", hundred, 101],
+  ["100 identical outcomes, a million exposures each", identical, 101],
+  ["100 outcomes, mixed sizes and rates", mixed, 101],
+];
+for (const [name, arms, runs] of cases) {
+  const best = medianCpuMilliseconds(() => probabilityToBeBest(arms), runs);
+  const all = medianCpuMilliseconds(() => posteriorComparison(arms, 0), runs);
+  console.log(
+    `${name}: probabilityToBeBest ${best.toFixed(3)} ms, posteriorComparison ${all.toFixed(3)} ms CPU (median of ${runs})`,
+  );
+}
