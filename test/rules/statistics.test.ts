@@ -574,21 +574,4 @@ describe("posteriorComparison", () => {
     const arms = [arm(120, 2400), arm(131, 2390), arm(118, 2410)];
     expect(probabilityToBeBest(arms)).toEqual(posteriorComparison(arms, 1).probabilityToBeBest);
   });
-
-  it("is fast: 100 arms well under 20 ms, 2 arms under 1 ms (median CPU time)", () => {
-    const median = (run: () => void, runs: number) => {
-      const times: number[] = [];
-      for (let index = 0; index < runs; index++) {
-        const start = process.cpuUsage();
-        run();
-        const used = process.cpuUsage(start);
-        times.push((used.user + used.system) / 1000);
-      }
-      return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-    };
-    const two = [arm(50, 1000), arm(80, 1000)];
-    for (let index = 0; index < 20; index++) posteriorComparison(HUNDRED_ARMS, 0);
-    expect(median(() => posteriorComparison(two, 0), 51)).toBeLessThan(1);
-    expect(median(() => posteriorComparison(HUNDRED_ARMS, 0), 21)).toBeLessThan(20);
-  });
 });
