@@ -1,5 +1,10 @@
 // SQLite migrations, in order. Hand-reviewed; never generated at run time.
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
 import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
+import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
 
-export const sqliteMigrations: Function[] = [InitialSchema1764072000000, SplitTests1764158400000];
+export const sqliteMigrations: Function[] = [
+  InitialSchema1764072000000,
+  SplitTests1764158400000,
+  VisitorErasure1764590400000,
+];

@@ -30,6 +30,8 @@ export class RuleOutcome {
 /** A visitor's first exposure to an outcome; later exposures hit the key and are ignored. */
 @Entity({ name: "rule_exposures" })
 @Index("idx_rule_exposures_batch", ["batchId"])
+// Finds a visitor's rows for erasure.
+@Index("idx_rule_exposures_visitor", ["organisationId", "trackingId"])
 export class RuleExposure {
   /** sha256(organisation, rule, outcome, tracking id). */
   @PrimaryColumn({ name: "key_hash", type: "varchar", length: 64 })
@@ -95,6 +97,8 @@ export class RuleConverter {
 /** Every recorded conversion event, one per outcome named, with its attribution decided at write. */
 @Entity({ name: "rule_conversion_events" })
 @Index("idx_rule_conversion_events_rule_created", ["organisationId", "ruleId", "createdAt"])
+// Finds a visitor's rows for erasure.
+@Index("idx_rule_conversion_events_visitor", ["organisationId", "trackingId"])
 export class RuleConversionEvent {
   @PrimaryColumn({ type: "varchar", length: 36 })
   id: string;
