@@ -15,6 +15,7 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
 import { metricsRoutes } from "./metrics";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
@@ -32,6 +33,8 @@ export type AppConfig = Pick<
   | "GRAPHQL_MAX_COMPLEXITY"
   | "PUBLIC_RATE_LIMIT_PER_MINUTE"
   | "METRICS_ENABLED"
+  | "REQUEST_TIMEOUT_MS"
+  | "HEADERS_TIMEOUT_MS"
 >;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -42,6 +45,7 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
     // Fastify accepts a hop count at run time although its types omit it.
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 1024 * 1024,
+    ...httpServerOptions(config),
     // Keep a caller's request id when it is sane, so logs join up across services.
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];

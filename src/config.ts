@@ -35,6 +35,10 @@ const configSchema = z.object({
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** The whole request (headers and body) must arrive within this; a slower client gets 408. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** The request's headers must arrive within this; at most REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
   /** Apollo Sandbox landing page at GET /graphql; default: on outside production. */
   GRAPHQL_LANDING_PAGE: booleanFromEnv.optional(),
@@ -95,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const raw = parsed.data;
+  if (raw.HEADERS_TIMEOUT_MS > raw.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("Invalid configuration: HEADERS_TIMEOUT_MS: must be at most REQUEST_TIMEOUT_MS");
+  }
   return {
     ...raw,
     graphqlIntrospection: raw.GRAPHQL_INTROSPECTION ?? raw.NODE_ENV !== "production",
