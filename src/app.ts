@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { apiKeyAuthentication } from "./auth/api-key.plugin";
 import { apiKeyFrom } from "./auth/api-key.service";
 import { publicRequest } from "./auth/visitor";
@@ -18,7 +18,7 @@ import { healthRoutes } from "./health/health.routes";
 import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
 import { metricsRoutes } from "./metrics";
-import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
+import { answerPathParamTooLong, outcomeStatsCsvRoutes, PATH_PARAM_MAX_LENGTH, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 import { buildConversionsSubgraphSchema } from "./subgraph";
 
@@ -46,6 +46,10 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 1024 * 1024,
     ...httpServerOptions(config),
+    routerOptions: { maxParamLength: PATH_PARAM_MAX_LENGTH },
+    // Other router errors (a malformed URL...) keep Fastify's own answer.
+    frameworkErrors: (error, _request, reply) =>
+      error.code === "FST_ERR_MAX_PARAM_LENGTH" ? answerPathParamTooLong(reply) : (reply as FastifyReply).send(error),
     // Keep a caller's request id when it is sane, so logs join up across services.
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
