@@ -17,7 +17,7 @@ import { complexityLimitPlugin, depthLimitRule } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
 import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
-import { metricsRoutes } from "./metrics";
+import { metricsRoute, type ServiceMetrics } from "./metrics";
 import { answerPathParamTooLong, outcomeStatsCsvRoutes, PATH_PARAM_MAX_LENGTH, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 import { buildConversionsSubgraphSchema } from "./subgraph";
@@ -28,18 +28,28 @@ export type AppConfig = Pick<
   | "TRUST_PROXY"
   | "graphqlIntrospection"
   | "graphqlLandingPage"
+  | "graphqlHideSuggestions"
   | "GRAPHQL_ALLOW_BATCHING"
   | "GRAPHQL_MAX_DEPTH"
   | "GRAPHQL_MAX_COMPLEXITY"
   | "PUBLIC_RATE_LIMIT_PER_MINUTE"
-  | "METRICS_ENABLED"
+  | "METRICS_PORT"
   | "REQUEST_TIMEOUT_MS"
   | "HEADERS_TIMEOUT_MS"
 >;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
-export async function buildApp(config: AppConfig, services: Services): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** Observe every route's latency; served at /metrics here unless METRICS_PORT is set. */
+  metrics?: ServiceMetrics;
+}
+
+export async function buildApp(
+  config: AppConfig,
+  services: Services,
+  { metrics }: AppOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL),
     // Fastify accepts a hop count at run time although its types omit it.
@@ -71,8 +81,11 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
 
   await app.register(fastifyCookie);
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
-  // Not encapsulated: its onResponse hook must see every route.
-  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer });
+  if (metrics) {
+    // On the root instance: its onResponse hook must see every route.
+    metrics.observeRequests(app);
+    if (config.METRICS_PORT === undefined) metricsRoute(app, metrics);
+  }
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {
@@ -95,10 +108,12 @@ export async function buildApp(config: AppConfig, services: Services): Promise<F
     // `_service { sdl }` is a plain field, so the router can compose whatever this says.
     introspection: config.graphqlIntrospection,
     includeStacktraceInErrorResponses: false,
+    // No "Did you mean ...?" in validation errors; the formatter strips those of variable values too.
+    hideSchemaDetailsFromClientErrors: config.graphqlHideSuggestions,
     allowBatchedHttpRequests: config.GRAPHQL_ALLOW_BATCHING,
     // CSRF prevention stays on (Apollo's default): simple GETs and form posts are refused.
     validationRules: [depthLimitRule(config.GRAPHQL_MAX_DEPTH)],
-    formatError: graphQLErrorFormatter(app.log as never),
+    formatError: graphQLErrorFormatter(app.log as never, { hideSuggestions: config.graphqlHideSuggestions }),
     plugins: [
       fastifyApolloDrainPlugin(app),
       complexityLimitPlugin(schema, config.GRAPHQL_MAX_COMPLEXITY),

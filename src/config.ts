@@ -72,6 +72,11 @@ const configSchema = z.object({
   PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /** Prometheus metrics at GET /metrics. */
   METRICS_ENABLED: booleanFromEnv.default(true),
+  /** Serve GET /metrics on this port of HOST instead of the public one; unset: on the public port. */
+  METRICS_PORT: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
   /** HS256 secret verifying visitors' JWTs (at least 32 characters). */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** JWKS endpoint verifying RS256/ES256 JWTs. */
@@ -88,6 +93,8 @@ export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
 export interface Config extends RawConfig {
   graphqlIntrospection: boolean;
   graphqlLandingPage: boolean;
+  /** GraphQL error messages name no fields, arguments or values the caller did not write ("Did you mean ...?"). */
+  graphqlHideSuggestions: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -102,9 +109,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (raw.HEADERS_TIMEOUT_MS > raw.REQUEST_TIMEOUT_MS) {
     throw new ConfigError("Invalid configuration: HEADERS_TIMEOUT_MS: must be at most REQUEST_TIMEOUT_MS");
   }
+  if (raw.METRICS_PORT !== undefined && raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) {
+    throw new ConfigError("Invalid configuration: METRICS_PORT: must differ from PORT");
+  }
   return {
     ...raw,
     graphqlIntrospection: raw.GRAPHQL_INTROSPECTION ?? raw.NODE_ENV !== "production",
     graphqlLandingPage: raw.GRAPHQL_LANDING_PAGE ?? raw.NODE_ENV !== "production",
+    graphqlHideSuggestions: raw.NODE_ENV === "production",
   };
 }

@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import { buildApp } from "./app";
 import type { Config } from "./config";
 import { openDatabase, resolveDatabaseTarget } from "./db/data-source";
+import { buildMetricsApp, createServiceMetrics } from "./metrics";
 import { createServices, entities, type ServiceOptions, type Services } from "./services";
 
 export interface RunningServer {
@@ -14,6 +15,8 @@ export interface RunningServer {
   dataSource: DataSource;
   /** The address it listens on, e.g. http://127.0.0.1:4001 */
   url: string;
+  /** Where GET /metrics is served when METRICS_PORT is set, e.g. http://127.0.0.1:9464 */
+  metricsUrl?: string;
   /** Stops taking requests, answers those in flight, drains the writer, closes the database. */
   close(): Promise<void>;
 }
@@ -22,18 +25,31 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
   const target = await resolveDatabaseTarget(config);
   const dataSource = await openDatabase(target, entities);
   const services = createServices(dataSource, config, options);
+  const metrics = config.METRICS_ENABLED ? createServiceMetrics(services.writer) : undefined;
+  const metricsApp = metrics && config.METRICS_PORT !== undefined ? buildMetricsApp(metrics, config) : undefined;
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, services);
+    app = await buildApp(config, services, { metrics });
     app.log.info({ database: target.description }, "database ready, migrations applied");
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     await dataSource.destroy();
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.PORT;
+  if (metricsApp) {
+    try {
+      await metricsApp.listen({ host: config.HOST, port: config.METRICS_PORT });
+    } catch (error) {
+      await app.close();
+      await dataSource.destroy();
+      throw error;
+    }
+  }
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+  const urlOf = (instance: FastifyInstance, configured: number) => {
+    const address = instance.server.address();
+    return `http://${host}:${typeof address === "object" && address ? address.port : configured}`;
+  };
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -41,9 +57,18 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
       // Fastify stops accepting and waits for in-flight requests, which wait for their batch.
       await app.close();
       await services.writer.drain();
+      // Metrics stay up until the last batch is written, so the drain can be watched.
+      await metricsApp?.close();
       await dataSource.destroy();
     })();
     return closing;
   };
-  return { app, services, dataSource, url: `http://${host}:${port}`, close };
+  return {
+    app,
+    services,
+    dataSource,
+    url: urlOf(app, config.PORT),
+    metricsUrl: metricsApp && urlOf(metricsApp, config.METRICS_PORT ?? 0),
+    close,
+  };
 }
