@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { type Logger, pino } from "pino";
 import { apiKeyAuthentication } from "./auth/api-key.plugin";
 import { apiKeyFrom } from "./auth/api-key.service";
@@ -16,9 +16,10 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
-import { metricsRoutes } from "./metrics";
-import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
+import { metricsRoute, type ServiceMetrics } from "./metrics";
+import { answerPathParamTooLong, outcomeStatsCsvRoutes, PATH_PARAM_MAX_LENGTH, zephrRoutes } from "./rules/rule.routes";
 import type { Services } from "./services";
 import { buildConversionsSubgraphSchema, subgraphOperationLimits } from "./subgraph";
 
@@ -35,7 +36,10 @@ export type AppConfig = Pick<
   | "GRAPHQL_MAX_TOKENS"
   | "GRAPHQL_MAX_REPRESENTATIONS"
   | "MAX_OUTCOMES_PER_RULE"
-  | "METRICS_ENABLED"
+  | "graphqlHideSuggestions"
+  | "METRICS_PORT"
+  | "REQUEST_TIMEOUT_MS"
+  | "HEADERS_TIMEOUT_MS"
 >;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -45,12 +49,27 @@ export function createLogger(config: Pick<Config, "LOG_LEVEL">): Logger {
   return pino(loggerOptions(config.LOG_LEVEL));
 }
 
-export async function buildApp(config: AppConfig, services: Services, logger: Logger): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** Observe every route's latency; served at /metrics here unless METRICS_PORT is set. */
+  metrics?: ServiceMetrics;
+}
+
+export async function buildApp(
+  config: AppConfig,
+  services: Services,
+  logger: Logger,
+  { metrics }: AppOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify accepts a hop count at run time although its types omit it.
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 1024 * 1024,
+    ...httpServerOptions(config),
+    routerOptions: { maxParamLength: PATH_PARAM_MAX_LENGTH },
+    // Other router errors (a malformed URL...) keep Fastify's own answer.
+    frameworkErrors: (error, _request, reply) =>
+      error.code === "FST_ERR_MAX_PARAM_LENGTH" ? answerPathParamTooLong(reply) : (reply as FastifyReply).send(error),
     // Keep a caller's request id when it is sane, so logs join up across services.
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
@@ -72,8 +91,11 @@ export async function buildApp(config: AppConfig, services: Services, logger: Lo
 
   await app.register(fastifyCookie);
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
-  // Not encapsulated: its onResponse hook must see every route.
-  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer, rateLimits: services.rateLimits });
+  if (metrics) {
+    // On the root instance: its onResponse hook must see every route.
+    metrics.observeRequests(app);
+    if (config.METRICS_PORT === undefined) metricsRoute(app, metrics);
+  }
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {
@@ -95,12 +117,14 @@ export async function buildApp(config: AppConfig, services: Services, logger: Lo
     // `_service { sdl }` is a plain field, so the router can compose whatever this says.
     introspection: config.graphqlIntrospection,
     includeStacktraceInErrorResponses: false,
+    // No "Did you mean ...?" in validation errors; the formatter strips those of variable values too.
+    hideSchemaDetailsFromClientErrors: config.graphqlHideSuggestions,
     allowBatchedHttpRequests: config.GRAPHQL_ALLOW_BATCHING,
     // CSRF prevention stays on (Apollo's default): simple GETs and form posts are refused.
     // A document past the token limit is refused while parsing, before anything walks it.
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     validationRules: [depthLimitRule(config.GRAPHQL_MAX_DEPTH)],
-    formatError: graphQLErrorFormatter(app.log as never),
+    formatError: graphQLErrorFormatter(app.log as never, { hideSuggestions: config.graphqlHideSuggestions }),
     plugins: [
       fastifyApolloDrainPlugin(app),
       operationLimitsPlugin(schema, subgraphOperationLimits(config)),

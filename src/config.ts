@@ -37,6 +37,10 @@ const configSchema = z.object({
   MAX_OUTCOMES_PER_RULE: z.coerce.number().int().min(2).max(1_000).default(100),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** The whole request (headers and body) must arrive within this; a slower client gets 408. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** The request's headers must arrive within this; at most REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
   /** Apollo Sandbox landing page at GET /graphql; default: on outside production. */
   GRAPHQL_LANDING_PAGE: booleanFromEnv.optional(),
@@ -92,6 +96,11 @@ const configSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   /** Prometheus metrics at GET /metrics. */
   METRICS_ENABLED: booleanFromEnv.default(true),
+  /** Serve GET /metrics on this port of HOST instead of the public one; unset: on the public port. */
+  METRICS_PORT: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
   /** HS256 secret verifying visitors' JWTs (at least 32 characters). */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** JWKS endpoint verifying RS256/ES256 JWTs. */
@@ -108,6 +117,8 @@ export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
 export interface Config extends RawConfig {
   graphqlIntrospection: boolean;
   graphqlLandingPage: boolean;
+  /** GraphQL error messages name no fields, arguments or values the caller did not write ("Did you mean ...?"). */
+  graphqlHideSuggestions: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -119,9 +130,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const raw = parsed.data;
+  if (raw.HEADERS_TIMEOUT_MS > raw.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("Invalid configuration: HEADERS_TIMEOUT_MS: must be at most REQUEST_TIMEOUT_MS");
+  }
+  if (raw.METRICS_PORT !== undefined && raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) {
+    throw new ConfigError("Invalid configuration: METRICS_PORT: must differ from PORT");
+  }
   return {
     ...raw,
     graphqlIntrospection: raw.GRAPHQL_INTROSPECTION ?? raw.NODE_ENV !== "production",
     graphqlLandingPage: raw.GRAPHQL_LANDING_PAGE ?? raw.NODE_ENV !== "production",
+    graphqlHideSuggestions: raw.NODE_ENV === "production",
   };
 }

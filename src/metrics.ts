@@ -1,17 +1,25 @@
 // Prometheus metrics at GET /metrics (prom-client): HTTP latency per route, and the batching
 // writer's queue depth, batch sizes and commit times: what an operator watches under load.
-import type { FastifyInstance } from "fastify";
+// Served on the public app, or with METRICS_PORT on a server of their own.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Config } from "./config";
 import type { BatchWriter } from "./db/batch-writer";
+import { httpServerOptions } from "./http/server-options";
 import type { RateLimitStore } from "./rate-limit/rate-limiter";
 
-export async function metricsRoutes(
-  app: FastifyInstance,
-  {
-    writer,
-    rateLimits,
-  }: { writer: Pick<BatchWriter<unknown>, "pending" | "observe">; rateLimits: Pick<RateLimitStore, "onFallback"> },
-) {
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  /** Observes the latency of every route of `app`: call it on the root instance. */
+  observeRequests(app: FastifyInstance): void;
+}
+
+export interface MeasuredServices {
+  writer: Pick<BatchWriter<unknown>, "pending" | "observe">;
+  rateLimits: Pick<RateLimitStore, "onFallback">;
+}
+
+export function createServiceMetrics({ writer, rateLimits }: MeasuredServices): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -61,15 +69,37 @@ export async function metricsRoutes(
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  // Registered on the root instance by app.ts, so it sees every route.
-  app.addHook("onResponse", async (request, reply) => {
-    requestSeconds.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
+  return {
+    registry,
+    observeRequests(app) {
+      app.addHook("onResponse", async (request, reply) => {
+        requestSeconds.observe(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? "unmatched",
+            status_code: String(reply.statusCode),
+          },
+          reply.elapsedTime / 1000,
+        );
+      });
+    },
+  };
+}
 
+/** GET /metrics: the Prometheus text of `metrics`. */
+export function metricsRoute(app: FastifyInstance, { registry }: ServiceMetrics) {
   app.get("/metrics", async (_request, reply) =>
     reply.header("content-type", registry.contentType).send(await registry.metrics()),
   );
+}
+
+/** A Fastify app serving only GET /metrics, for METRICS_PORT. */
+export function buildMetricsApp(
+  metrics: ServiceMetrics,
+  config: Pick<Config, "REQUEST_TIMEOUT_MS" | "HEADERS_TIMEOUT_MS">,
+  logger: FastifyBaseLogger,
+): FastifyInstance {
+  const app = Fastify({ loggerInstance: logger, ...httpServerOptions(config) });
+  metricsRoute(app, metrics);
+  return app;
 }

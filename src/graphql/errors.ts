@@ -9,7 +9,25 @@ import { DomainError } from "../errors";
 // graphql-js 16 spells it "more that N tokens".
 const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[nt] \d+ tokens/;
 
-export function graphQLErrorFormatter(logger?: Logger) {
+// graphql-js appends suggestions to a message: ` Did you mean "email"?`, `Did you mean "a", "b", or "c"?`,
+// `Did you mean the enum value "X"?`. Names never hold a "?".
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+export interface ErrorFormatOptions {
+  /** Strip "Did you mean ...?": outside development they tell a stranger the schema's names. */
+  hideSuggestions?: boolean;
+}
+
+export function graphQLErrorFormatter(logger?: Logger, { hideSuggestions = false }: ErrorFormatOptions = {}) {
+  const format = formatError(logger);
+  if (!hideSuggestions) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    return { ...result, message: result.message.replace(SUGGESTION, "") };
+  };
+}
+
+function formatError(logger?: Logger) {
   // A failed DataLoader batch rejects every one of its keys with the same error: log it once.
   const logged = new WeakSet<object>();
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {

@@ -1,5 +1,5 @@
-// The outcome statistics as CSV (RFC 4180: CRLF, quoted as needed, a header row), with text
-// cells that a spreadsheet would run as a formula neutralised (OWASP: prefix with ').
+// The outcome statistics as CSV (RFC 4180: CRLF, a header row, every text field quoted, numbers
+// bare), with text that a spreadsheet could run as a formula neutralised (OWASP: prefix with ').
 import { stringify } from "csv-stringify/sync";
 import type { RuleStats } from "./rule-stats";
 
@@ -25,39 +25,43 @@ export const OUTCOME_STATS_CSV_COLUMNS = [
   "probabilityToBeBest",
 ] as const;
 
-const FORMULA_TRIGGERS = /^[=+\-@\t\r]/;
+/**
+ * A formula trigger (= + - @ tab CR, and the full-width = + - @ some spreadsheets normalise) at
+ * the start of the text or right after a separator a spreadsheet may split cells on when it
+ * imports (comma, semicolon, tab, a line break): `x;=1+1` is a cell `=1+1` in a `;` locale.
+ */
+const FORMULA_TRIGGER = /(?<=^|[,;\t\r\n])[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/g;
 
-/** Text from users (ids, conversion types) never starts a cell with a formula trigger. */
+/** Text from users (ids, conversion types) with a ' before every formula trigger: `x;=1+1` -> `x;'=1+1`. */
 export function neutraliseFormula(text: string | null): string {
   if (text == null) return "";
-  return FORMULA_TRIGGERS.test(text) ? `'${text}` : text;
+  return text.replace(FORMULA_TRIGGER, "'$&");
 }
 
-const number = (value: number | null | undefined) => (value == null ? "" : String(value));
-
 export function outcomeStatsCsv(stats: RuleStats): string {
+  // Strings are quoted (quoted_string), numbers are written bare and null as an empty cell.
   const rows = stats.outcomes.map((outcome) => [
     neutraliseFormula(stats.ruleId),
     neutraliseFormula(stats.conversion),
     stats.from ?? "",
     stats.to ?? "",
-    number(stats.confidenceLevel),
+    stats.confidenceLevel,
     neutraliseFormula(stats.baselineOutcomeId),
-    number(stats.totalExposures),
-    number(stats.sampleRatioMismatchPValue),
+    stats.totalExposures,
+    stats.sampleRatioMismatchPValue,
     neutraliseFormula(outcome.outcomeId),
-    number(outcome.exposures),
-    number(outcome.converters),
-    number(outcome.conversions),
-    number(outcome.unattributedConversions),
-    number(outcome.conversionRate),
-    number(outcome.confidenceInterval?.lower),
-    number(outcome.confidenceInterval?.upper),
-    number(outcome.uplift),
-    number(outcome.pValue),
-    number(outcome.probabilityToBeBest),
+    outcome.exposures,
+    outcome.converters,
+    outcome.conversions,
+    outcome.unattributedConversions,
+    outcome.conversionRate,
+    outcome.confidenceInterval?.lower ?? null,
+    outcome.confidenceInterval?.upper ?? null,
+    outcome.uplift,
+    outcome.pValue,
+    outcome.probabilityToBeBest,
   ]);
-  return stringify([[...OUTCOME_STATS_CSV_COLUMNS], ...rows], { record_delimiter: "windows" });
+  return stringify([[...OUTCOME_STATS_CSV_COLUMNS], ...rows], { record_delimiter: "windows", quoted_string: true });
 }
 
 export function outcomeStatsFileName(stats: RuleStats): string {

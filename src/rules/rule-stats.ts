@@ -42,6 +42,20 @@ export interface RuleStats {
 
 const rateOf = (row: OutcomeCounts) => (row.exposures > 0 ? row.converters / row.exposures : null);
 
+// No figure is ever NaN or Infinity (GraphQL cannot carry them, a CSV would show them as text):
+// whatever a formula gives at its numerical edges is null, "undefined here".
+const finiteOrNull = (value: number | null): number | null => (value !== null && Number.isFinite(value) ? value : null);
+
+const finiteIntervalOrNull = (interval: Interval | null): Interval | null =>
+  interval && Number.isFinite(interval.lower) && Number.isFinite(interval.upper) ? interval : null;
+
+/**
+ * probabilityToBeBest cannot be null: when any share is not finite, every outcome gets an equal
+ * share (1/k), the answer when the outcomes cannot be told apart, so the shares still sum to 1.
+ */
+const finiteShares = (shares: number[]): number[] =>
+  shares.every(Number.isFinite) ? shares : shares.map(() => 1 / shares.length);
+
 /** The statistics of a rule from its outcomes' counts, ordered as given; the baseline is the first unless named. */
 export function computeRuleStats(filter: RuleStatsFilter, rows: OutcomeCounts[]): RuleStats {
   const baseline = filter.baselineOutcomeId ? rows.find((row) => row.outcomeId === filter.baselineOutcomeId) : rows[0];
@@ -55,7 +69,7 @@ export function computeRuleStats(filter: RuleStatsFilter, rows: OutcomeCounts[])
     ]);
   }
   const arms = rows.map((row) => ({ successes: row.converters, trials: row.exposures }));
-  const best = probabilityToBeBest(arms);
+  const best = finiteShares(probabilityToBeBest(arms));
   const baselineRate = baseline ? rateOf(baseline) : null;
   return {
     ruleId: filter.ruleId,
@@ -65,16 +79,18 @@ export function computeRuleStats(filter: RuleStatsFilter, rows: OutcomeCounts[])
     confidenceLevel: filter.confidenceLevel,
     baselineOutcomeId: baseline?.outcomeId ?? null,
     totalExposures: rows.reduce((sum, row) => sum + row.exposures, 0),
-    sampleRatioMismatchPValue: equalSplitChiSquarePValue(rows.map((row) => row.exposures)),
+    sampleRatioMismatchPValue: finiteOrNull(equalSplitChiSquarePValue(rows.map((row) => row.exposures))),
     outcomes: rows.map((row, index) => {
       const compared = baseline !== undefined && row !== baseline;
       return {
         ...row,
-        conversionRate: rateOf(row),
-        confidenceInterval: wilsonInterval(row.converters, row.exposures, filter.confidenceLevel),
-        uplift: compared ? relativeUplift(rateOf(row), baselineRate) : null,
+        conversionRate: finiteOrNull(rateOf(row)),
+        confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, filter.confidenceLevel)),
+        uplift: compared ? finiteOrNull(relativeUplift(rateOf(row), baselineRate)) : null,
         pValue: compared
-          ? twoProportionPValue(arms[index], { successes: baseline.converters, trials: baseline.exposures })
+          ? finiteOrNull(
+              twoProportionPValue(arms[index], { successes: baseline.converters, trials: baseline.exposures }),
+            )
           : null,
         probabilityToBeBest: best[index],
       };

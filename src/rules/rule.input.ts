@@ -1,4 +1,5 @@
 // The one validation of split-test inputs, shared by the Zephr REST endpoints, GraphQL and the CSV.
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import { type FieldIssue, InvalidInput } from "../errors";
 
 export const RULE_ID_MAX_LENGTH = 255;
@@ -78,10 +79,25 @@ export function parseRuleStatsFilter(raw: {
         type: "value_error",
         message: "confidenceLevel must be a number between 0 and 1, exclusive",
       });
+    } else if (!hasUsableQuantile(confidenceLevel)) {
+      issues.push({
+        path: ["confidenceLevel"],
+        type: "value_error",
+        message: "confidenceLevel is too close to 0 or 1 to compute an interval",
+      });
     }
   }
   if (issues.length > 0) throw new InvalidInput(issues);
   return { ruleId: ruleId as string, conversion, from, to, baselineOutcomeId, confidenceLevel };
+}
+
+/**
+ * The intervals use z = Φ⁻¹(1 − (1 − level)/2). In floating point a level within about 1e-16 of
+ * 1 gives z = Infinity, and one within about 1e-16 of 0 gives z = 0: neither is an interval.
+ */
+function hasUsableQuantile(confidenceLevel: number): boolean {
+  const z = normalQuantile(1 - (1 - confidenceLevel) / 2, 0, 1);
+  return Number.isFinite(z) && z > 0;
 }
 
 function requiredText(value: unknown, field: string, maxLength: number, issues: FieldIssue[]): string | undefined {

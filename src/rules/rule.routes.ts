@@ -2,13 +2,14 @@
 // extension, and the CSV download of outcome statistics. Each maps onto the same RuleService
 // and validation as the GraphQL resolvers.
 import fastifyCors from "@fastify/cors";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/api-key.plugin";
 import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
 import { restErrorHandler } from "../http/error-handler";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
 import type { SiteService } from "../sites/site.service";
 import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
+import { RULE_ID_MAX_LENGTH } from "./rule.input";
 import type { RuleServices } from "./rule.loaders";
 
 export interface ZephrRouteOptions extends RuleServices {
@@ -62,6 +63,17 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
     await rules.recordExposure(visitor, parseJsonObjectBody(request.body));
     return reply.status(201).send();
   });
+}
+
+/**
+ * The router's limit on a path parameter (Fastify's default is 100): the CSV route's rule id, the
+ * only one, fits at its longest even percent-encoded as 4-byte UTF-8 (12 characters each).
+ */
+export const PATH_PARAM_MAX_LENGTH = RULE_ID_MAX_LENGTH * 12;
+
+/** A path parameter over the router's limit is a rule id too long: the CSV route's 400 {"detail"}. */
+export function answerPathParamTooLong(reply: FastifyReply) {
+  return reply.status(400).send({ detail: `ruleId: ruleId must be at most ${RULE_ID_MAX_LENGTH} characters` });
 }
 
 /**
