@@ -153,7 +153,7 @@ export function createServices(
     conversions: new ConversionService(dataSource, contacts, writer),
     sites,
     visitors: new VisitorIdentifier(sites, jwt, publicLimits),
-    rules: new RuleService(new RuleCounters(dataSource), writer, options.clock),
+    rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, options.clock),
     writer,
     rateLimits,
   };

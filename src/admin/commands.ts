@@ -62,6 +62,24 @@ export const adminCommands: Record<string, CommandSpec> = {
       return importContactsFile(services, organisation.id, values.file as string);
     },
   },
+  "contacts:erase": {
+    usage: "contacts:erase --org ORG_ID --email E",
+    options: { org: { type: "string" }, email: { type: "string" } },
+    required: ["org", "email"],
+    run: async (values, services) => {
+      const organisation = await services.organisations.require(values.org as string);
+      return services.conversions.eraseContact(organisation.id, values.email as string);
+    },
+  },
+  "visitor:erase": {
+    usage: "visitor:erase --org ORG_ID --tracking-id T",
+    options: { org: { type: "string" }, "tracking-id": { type: "string" } },
+    required: ["org", "tracking-id"],
+    run: async (values, services) => {
+      const organisation = await services.organisations.require(values.org as string);
+      return services.rules.eraseVisitor(organisation.id, values["tracking-id"] as string);
+    },
+  },
   "site:add": {
     usage: "site:add --org ORG_ID --host HOST",
     options: { org: { type: "string" }, host: { type: "string" } },

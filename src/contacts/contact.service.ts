@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
-import { type DataSource, In } from "typeorm";
+import { type DataSource, type EntityManager, In } from "typeorm";
+import { dialectOf } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
 import { contactEmailProblem, normalizeEmail } from "./email";
@@ -67,6 +68,24 @@ export class ContactService {
     }
     for (const row of await builder.getMany()) found.set(`${row.organisationId}\u0000${row.email}`, row.id);
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);
+  }
+
+  /**
+   * Inside an erasing transaction: the id of the organisation's contact with this email, its row
+   * locked (MySQL) so no conversion of it can be written until the transaction ends; null if none.
+   */
+  async lockForErasure(manager: EntityManager, organisationId: string, email: string): Promise<string | null> {
+    const lock = dialectOf(manager) === "mysql" ? " FOR UPDATE" : "";
+    const [row] = await manager.query(`SELECT id FROM contacts WHERE organisation_id = ? AND email = ?${lock}`, [
+      organisationId,
+      normalizeEmail(email),
+    ]);
+    return row ? (row.id as string) : null;
+  }
+
+  /** Inside an erasing transaction: deletes the contact (its conversions must be gone first). */
+  async delete(manager: EntityManager, organisationId: string, contactId: string): Promise<void> {
+    await manager.query("DELETE FROM contacts WHERE organisation_id = ? AND id = ?", [organisationId, contactId]);
   }
 
   /** Adds the emails not yet known to the organisation; idempotent. Rejects any invalid email. */

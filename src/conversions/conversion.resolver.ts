@@ -3,7 +3,13 @@ import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import { type Connection, toConnection } from "../graphql/connection";
 import { Conversion } from "./conversion.entity";
 import type { ConversionContext } from "./conversion.loaders";
-import { ConversionConnection, ConversionsArgs, LogConversionInputGql, LogConversionPayload } from "./conversion.types";
+import {
+  ConversionConnection,
+  ConversionsArgs,
+  EraseContactPayload,
+  LogConversionInputGql,
+  LogConversionPayload,
+} from "./conversion.types";
 
 @Resolver(() => Conversion)
 export class ConversionResolver {
@@ -16,6 +22,15 @@ export class ConversionResolver {
   ): Promise<LogConversionPayload> {
     const { organisationId } = await context.principal();
     return context.services.conversions.logConversion(organisationId, input);
+  }
+
+  @Mutation(() => EraseContactPayload, {
+    description:
+      "Erases a contact of the caller's organisation and every conversion of it (the right to be forgotten); idempotent.",
+  })
+  async eraseContact(@Arg("email") email: string, @Ctx() context: ConversionContext): Promise<EraseContactPayload> {
+    const { organisationId } = await context.principal();
+    return context.services.conversions.eraseContact(organisationId, email);
   }
 
   @Query(() => ConversionConnection, { description: "The caller's organisation's conversions, newest first." })

@@ -6,6 +6,7 @@ import { normalizeEmail } from "../contacts/email";
 import type { EventSink } from "../db/batch-writer";
 import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
+import { inRetriedTransaction } from "../db/persist-in-transaction";
 import { fromDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Conversion } from "./conversion.entity";
@@ -30,6 +31,12 @@ export interface ConversionPage {
   conversions: Conversion[];
   cursors: string[];
   hasNextPage: boolean;
+}
+
+/** What erasing a contact deleted. */
+export interface ContactErasure {
+  contacts: number;
+  conversions: number;
 }
 
 export const CONVERSIONS_DEFAULT_PAGE = 20;
@@ -63,6 +70,28 @@ export class ConversionService {
       throw error;
     }
     return { status: "ACCEPTED", conversion };
+  }
+
+  /**
+   * Erases a contact of the organisation and every conversion of it, in one transaction (the right
+   * to be forgotten): afterwards the email is a stranger and nothing of it can be read back.
+   * Idempotent: erasing an unknown email deletes nothing.
+   */
+  async eraseContact(organisationId: string, email: string): Promise<ContactErasure> {
+    return inRetriedTransaction(this.dataSource, async (manager) => {
+      const contactId = await this.contacts.lockForErasure(manager, organisationId, email);
+      if (!contactId) return { contacts: 0, conversions: 0 };
+      const [{ n }] = await manager.query(
+        "SELECT COUNT(*) AS n FROM conversions WHERE organisation_id = ? AND contact_id = ?",
+        [organisationId, contactId],
+      );
+      await manager.query("DELETE FROM conversions WHERE organisation_id = ? AND contact_id = ?", [
+        organisationId,
+        contactId,
+      ]);
+      await this.contacts.delete(manager, organisationId, contactId);
+      return { contacts: 1, conversions: Number(n) };
+    });
   }
 
   /** Newest first, keyset-paginated on (createdAt, id): stable while new events arrive. */

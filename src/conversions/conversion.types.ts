@@ -7,6 +7,7 @@ import { Conversion } from "./conversion.entity";
 import {
   CONVERSIONS_DEFAULT_PAGE,
   CONVERSIONS_MAX_PAGE,
+  type ContactErasure,
   type ConversionFilter,
   type LogConversionResult,
   type LogConversionStatus,
@@ -51,6 +52,15 @@ export class LogConversionPayload implements LogConversionResult {
 
   @Field(() => Conversion, { nullable: true, description: "The stored event, when status is ACCEPTED." })
   conversion: Conversion | null;
+}
+
+@ObjectType({ description: "What eraseContact deleted." })
+export class EraseContactPayload implements ContactErasure {
+  @Field(() => Int, { description: "1 when the email was a contact of the organisation, else 0." })
+  contacts: number;
+
+  @Field(() => Int, { description: "The conversions of that contact that were deleted." })
+  conversions: number;
 }
 
 @ArgsType()

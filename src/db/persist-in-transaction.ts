@@ -20,16 +20,22 @@ export function persistInTransaction<T, R>(
   dataSource: DataSource,
   write: TransactionalWrite<T, R>,
 ): PersistBatch<T, R> {
-  return async (items) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await runInTransaction(dataSource, (manager) => write(manager, items));
-      } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
-      }
+  return (items) => inRetriedTransaction(dataSource, (manager) => write(manager, items));
+}
+
+/** `work` in one transaction, run again from the start when the database refused it retryably. */
+export async function inRetriedTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runInTransaction(dataSource, work);
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
     }
-  };
+  }
 }
 
 function isRetryable(error: unknown): boolean {

@@ -90,3 +90,18 @@ export async function selectWhereIn<T>(
   }
   return results;
 }
+
+/** DELETE FROM table WHERE column IN (...) [AND condition] over many values, chunked. */
+export async function deleteWhereIn(
+  manager: EntityManager,
+  table: string,
+  column: string,
+  values: unknown[],
+  condition?: string,
+): Promise<void> {
+  for (let start = 0; start < values.length; start += MAX_PARAMETERS_PER_STATEMENT) {
+    const chunk = values.slice(start, start + MAX_PARAMETERS_PER_STATEMENT);
+    const where = `${column} IN (${chunk.map(() => "?").join(", ")})${condition ? ` AND ${condition}` : ""}`;
+    await manager.query(`DELETE FROM ${table} WHERE ${where}`, chunk);
+  }
+}

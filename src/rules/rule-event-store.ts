@@ -30,15 +30,17 @@ export type RuleEvent =
 /** The conversion type of the counters and converters that count conversions of any type. */
 export const ANY_CONVERSION = "";
 
-function keyHash(...parts: string[]): string {
+/** The hashed unique key of a fact or counter row. */
+export function keyHash(...parts: string[]): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }
 
-const utcDay = (date: Date) => date.toISOString().slice(0, 10);
+export const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 
 type CounterName = "exposures" | "converters" | "conversions" | "unattributed";
 
-class Counters {
+/** Amounts to add to counter cells (negative ones take back what erased rows contributed). */
+export class Counters {
   readonly rows = new Map<
     string,
     { scope: [string, string, string, string, string]; values: Record<CounterName, number> }
@@ -51,6 +53,7 @@ class Counters {
     conversionType: string,
     day: string,
     name: CounterName,
+    amount = 1,
   ) {
     const key = keyHash(organisationId, ruleId, outcomeId, conversionType, day);
     let row = this.rows.get(key);
@@ -61,7 +64,41 @@ class Counters {
       };
       this.rows.set(key, row);
     }
-    row.values[name]++;
+    row.values[name] += amount;
+  }
+
+  /** Adds every amount to its cell, creating the cells that do not exist yet. */
+  async apply(manager: EntityManager): Promise<void> {
+    await insertRows(
+      manager,
+      "rule_outcome_daily_stats",
+      [
+        "counter_key",
+        "organisation_id",
+        "rule_id",
+        "outcome_id",
+        "conversion_type",
+        "day",
+        "exposures",
+        "converters",
+        "conversions",
+        "unattributed",
+      ],
+      byKey(
+        [...this.rows].map(([key, row]) => [
+          key,
+          ...row.scope,
+          row.values.exposures,
+          row.values.converters,
+          row.values.conversions,
+          row.values.unattributed,
+        ]),
+      ),
+      {
+        conflictKey: ["counter_key"],
+        updates: { exposures: "add", converters: "add", conversions: "add", unattributed: "add" },
+      },
+    );
   }
 }
 
@@ -83,7 +120,7 @@ class OutcomeActivity {
   }
 }
 
-const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+export const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
 
 export interface RuleWriteLimits {
   /** Distinct outcomes a rule may have; an event naming one more is refused whole. */
@@ -245,36 +282,7 @@ async function persistRuleEvents(
 
   if (conversions.length > 0) await persistConversions(manager, batchId, conversions, counters, activity);
 
-  await insertRows(
-    manager,
-    "rule_outcome_daily_stats",
-    [
-      "counter_key",
-      "organisation_id",
-      "rule_id",
-      "outcome_id",
-      "conversion_type",
-      "day",
-      "exposures",
-      "converters",
-      "conversions",
-      "unattributed",
-    ],
-    byKey(
-      [...counters.rows].map(([key, row]) => [
-        key,
-        ...row.scope,
-        row.values.exposures,
-        row.values.converters,
-        row.values.conversions,
-        row.values.unattributed,
-      ]),
-    ),
-    {
-      conflictKey: ["counter_key"],
-      updates: { exposures: "add", converters: "add", conversions: "add", unattributed: "add" },
-    },
-  );
+  await counters.apply(manager);
   await insertRows(
     manager,
     "rule_outcomes",
@@ -301,10 +309,14 @@ async function persistConversions(
     ...new Set(conversions.map((c) => keyHash(c.organisationId, c.ruleId, c.outcomeId, c.trackingId))),
   ];
   const firstExposures = new Map<string, { at: Date; day: string }>();
+  // A shared lock on MySQL: an erasure of the visitor either waits for this batch (and then erases
+  // these conversions too) or has committed before it (and they are unattributed).
   const found = await selectWhereIn<{ key_hash: string; exposed_at: unknown; day: string }>(
     manager,
     "SELECT key_hash, exposed_at, day FROM rule_exposures WHERE key_hash",
     exposureKeys,
+    [],
+    dialectOf(manager) === "mysql" ? " LOCK IN SHARE MODE" : "",
   );
   for (const row of found) firstExposures.set(row.key_hash, { at: fromDbTimestamp(row.exposed_at), day: row.day });
 

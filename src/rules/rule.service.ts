@@ -2,11 +2,15 @@
 // counters. Orchestration only: validation in rule.input.ts, writes in rule-event-store.ts,
 // reads in rule-counters.ts, figures in rule-stats.ts.
 import { randomUUID } from "node:crypto";
-import type { Visitor } from "../auth/visitor";
+import type { DataSource } from "typeorm";
+import { TRACKING_ID_PATTERN, type Visitor } from "../auth/visitor";
 import type { EventSink } from "../db/batch-writer";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
+import { inRetriedTransaction } from "../db/persist-in-transaction";
+import { InvalidInput } from "../errors";
 import { parseRuleConversionInput, parseRuleOutcomesInput, parseRuleStatsFilter } from "./rule.input";
 import type { RuleCounters, RuleOutcomeTotals, RuleSummary } from "./rule-counters";
+import { eraseVisitorEvents, type VisitorErasure } from "./rule-erasure";
 import type { RuleEvent } from "./rule-event-store";
 import { computeRuleStats, type RuleStats } from "./rule-stats";
 
@@ -30,6 +34,7 @@ export const RULES_MAX_PAGE = 100;
 
 export class RuleService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly counters: RuleCounters,
     private readonly events: EventSink<RuleEvent>,
     /** When an event happens: the time it is received (tests place events on chosen days). */
@@ -99,5 +104,18 @@ export class RuleService {
       : null;
     const { rules, hasNextPage } = await this.counters.ruleSummaries(organisationId, limit, afterRuleId);
     return { rules, cursors: rules.map((rule) => encodeCursor(["rule", rule.ruleId])), hasNextPage };
+  }
+
+  /**
+   * Erases everything recorded of one visitor of the organisation, taking back from the counters
+   * exactly what it contributed; idempotent (a second run erases nothing).
+   */
+  async eraseVisitor(organisationId: string, trackingId: string): Promise<VisitorErasure> {
+    if (!TRACKING_ID_PATTERN.test(trackingId)) {
+      throw new InvalidInput([
+        { path: ["trackingId"], type: "value_error", message: "a tracking id is 1 to 128 letters, digits, '-' or '_'" },
+      ]);
+    }
+    return inRetriedTransaction(this.dataSource, (manager) => eraseVisitorEvents(manager, organisationId, trackingId));
   }
 }
