@@ -35,6 +35,14 @@ const configSchema = z.object({
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Distinct outcomes one rule may have; an event naming one more is refused (400). */
   MAX_OUTCOMES_PER_RULE: z.coerce.number().int().min(2).max(1_000).default(100),
+  /** How long an Idempotency-Key is kept (then a bounded background sweep removes it). */
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
+  /** How often expired Idempotency-Keys are swept. */
+  IDEMPOTENCY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** The whole request (headers and body) must arrive within this; a slower client gets 408. */

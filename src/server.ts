@@ -49,6 +49,7 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
       throw error;
     }
   }
+  services.idempotency.startSweeper();
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
   const urlOf = (instance: FastifyInstance, configured: number) => {
     const address = instance.server.address();
@@ -61,6 +62,7 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
       // Fastify stops accepting and waits for in-flight requests, which wait for their batch.
       await app.close();
       await services.writer.drain();
+      await services.idempotency.stopSweeper();
       await services.rateLimits.close();
       // Metrics stay up until the last batch is written, so the drain can be watched.
       await metricsApp?.close();

@@ -16,6 +16,8 @@ import { ConversionService } from "./conversions/conversion.service";
 import { type ConversionEvent, writeConversions } from "./conversions/conversion.writer";
 import { BatchWriter } from "./db/batch-writer";
 import { persistInTransaction } from "./db/persist-in-transaction";
+import { IdempotencyService, type Replayed } from "./idempotency/idempotency.service";
+import { IdempotencyKey } from "./idempotency/idempotency-key.entity";
 import { Organisation } from "./organisations/organisation.entity";
 import { OrganisationService } from "./organisations/organisation.service";
 import { RateLimitStore } from "./rate-limit/rate-limiter";
@@ -27,24 +29,39 @@ import { Site } from "./sites/site.entity";
 import { SiteService } from "./sites/site.service";
 
 /** Every TypeORM entity of the service, for the data source and the drift test. */
-export const entities = [Organisation, ApiKey, Contact, Conversion, Site, ...ruleEntities];
+export const entities = [Organisation, ApiKey, Contact, Conversion, Site, ...ruleEntities, IdempotencyKey];
+
+/** How long a request waits for a concurrent one with the same Idempotency-Key (then 409). */
+const IDEMPOTENCY_WAIT_MS = 10_000;
 
 /** Every kind of event the writer stores, one transaction per batch. */
 export type StoredEvent = ConversionEvent | RuleEvent;
 
-/** Each domain writes its own events; their answers are put back in the batch's order. */
+/** What the writer answers for one event: stored (undefined), replayed, or refused (an Error). */
+export type StoredResult = Replayed | Error | undefined;
+
+/**
+ * One batch, in one transaction: the idempotency keys the events carry are claimed first (an event
+ * whose key another request stored is a replay, or a conflict, and is not written); each domain
+ * writes its own events; a key whose event a domain refused is released, so a retry is judged afresh.
+ */
 async function writeEvents(
   manager: EntityManager,
   events: StoredEvent[],
   limits: RuleWriteLimits,
-): Promise<(Error | undefined)[]> {
+  idempotency: IdempotencyService,
+): Promise<StoredResult[]> {
+  const results: StoredResult[] = await idempotency.claim(
+    manager,
+    events.map((event) => event.idempotency),
+  );
   const conversions: { index: number; row: ConversionEvent["row"] }[] = [];
   const ruleEvents: { index: number; event: RuleEvent }[] = [];
   events.forEach((event, index) => {
+    if (results[index] !== undefined) return;
     if (event.kind === "conversion") conversions.push({ index, row: event.row });
     else ruleEvents.push({ index, event });
   });
-  const results: (Error | undefined)[] = new Array(events.length).fill(undefined);
   const conversionResults = await writeConversions(
     manager,
     conversions.map((entry) => entry.row),
@@ -60,13 +77,18 @@ async function writeEvents(
   ruleResults.forEach((result, position) => {
     results[ruleEvents[position].index] = result;
   });
+  const refusedClaims = [...conversions, ...ruleEvents].flatMap(({ index }) => {
+    const claim = events[index].idempotency;
+    return results[index] instanceof Error && claim ? [claim] : [];
+  });
+  await idempotency.release(manager, refusedClaims);
   return results;
 }
 
 /** The persist function of the writer: every event kind in one retried transaction per batch. */
-export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits) {
-  return persistInTransaction<StoredEvent, undefined>(dataSource, (manager, events) =>
-    writeEvents(manager, events, limits),
+export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits, idempotency: IdempotencyService) {
+  return persistInTransaction<StoredEvent, Replayed | undefined>(dataSource, (manager, events) =>
+    writeEvents(manager, events, limits, idempotency),
   );
 }
 
@@ -79,7 +101,8 @@ export interface Services {
   sites: SiteService;
   visitors: VisitorIdentifier;
   rules: RuleService;
-  writer: BatchWriter<StoredEvent, undefined>;
+  writer: BatchWriter<StoredEvent, Replayed | undefined>;
+  idempotency: IdempotencyService;
   rateLimits: RateLimitStore;
 }
 
@@ -89,6 +112,8 @@ export type ServiceSettings = Pick<
   | "WRITER_MAX_BATCH"
   | "WRITER_MAX_QUEUE"
   | "MAX_OUTCOMES_PER_RULE"
+  | "IDEMPOTENCY_TTL_HOURS"
+  | "IDEMPOTENCY_SWEEP_INTERVAL_MS"
   | "DEFAULT_ORGANISATION_ID"
   | "SITE_CACHE_TTL_MS"
   | "JWT_SECRET"
@@ -114,8 +139,17 @@ export function createServices(
   settings: ServiceSettings,
   options: ServiceOptions = {},
 ): Services {
-  const writer = new BatchWriter<StoredEvent, undefined>(
-    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }),
+  const idempotency = new IdempotencyService(
+    dataSource,
+    {
+      ttlMs: settings.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+      waitMs: IDEMPOTENCY_WAIT_MS,
+      sweepIntervalMs: settings.IDEMPOTENCY_SWEEP_INTERVAL_MS,
+    },
+    options.logger,
+  );
+  const writer = new BatchWriter<StoredEvent, Replayed | undefined>(
+    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }, idempotency),
     { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
     options.logger,
   );
@@ -150,11 +184,12 @@ export function createServices(
       rateLimits.limiter("api-key", settings.API_KEY_RATE_LIMIT_PER_SECOND, 1),
     ),
     contacts,
-    conversions: new ConversionService(dataSource, contacts, writer),
+    conversions: new ConversionService(dataSource, contacts, writer, idempotency),
     sites,
     visitors: new VisitorIdentifier(sites, jwt, publicLimits),
-    rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, options.clock),
+    rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, idempotency, options.clock),
     writer,
+    idempotency,
     rateLimits,
   };
 }

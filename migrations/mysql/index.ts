@@ -2,9 +2,11 @@
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
 import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
 import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
+import { IdempotencyKeys1764676800000 } from "./1764676800000-IdempotencyKeys";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
   SplitTests1764158400000,
   VisitorErasure1764590400000,
+  IdempotencyKeys1764676800000,
 ];

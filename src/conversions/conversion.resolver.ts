@@ -1,8 +1,10 @@
 // GraphQL entry points of the conversions domain: arguments -> ConversionService -> payload.
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import { type Connection, toConnection } from "../graphql/connection";
+import { toFieldErrors } from "../graphql/field-error";
 import { Conversion } from "./conversion.entity";
 import type { ConversionContext } from "./conversion.loaders";
+import { LOG_CONVERSIONS_MAX_ITEMS, type LogConversionResult } from "./conversion.service";
 import {
   ConversionConnection,
   ConversionsArgs,
@@ -10,6 +12,10 @@ import {
   LogConversionInputGql,
   LogConversionPayload,
 } from "./conversion.types";
+
+function toPayload({ issues, ...result }: LogConversionResult): LogConversionPayload {
+  return { ...result, errors: toFieldErrors(issues) };
+}
 
 @Resolver(() => Conversion)
 export class ConversionResolver {
@@ -21,7 +27,18 @@ export class ConversionResolver {
     @Ctx() context: ConversionContext,
   ): Promise<LogConversionPayload> {
     const { organisationId } = await context.principal();
-    return context.services.conversions.logConversion(organisationId, input);
+    return toPayload(await context.services.conversions.logConversion(organisationId, input));
+  }
+
+  @Mutation(() => [LogConversionPayload], {
+    description: `Logs many conversions at once (at most ${LOG_CONVERSIONS_MAX_ITEMS}), each as logConversion would; an INVALID item never fails a valid one. Answers in input order once every accepted item is stored.`,
+  })
+  async logConversions(
+    @Arg("inputs", () => [LogConversionInputGql]) inputs: LogConversionInputGql[],
+    @Ctx() context: ConversionContext,
+  ): Promise<LogConversionPayload[]> {
+    const { organisationId } = await context.principal();
+    return (await context.services.conversions.logConversions(organisationId, inputs)).map(toPayload);
   }
 
   @Mutation(() => EraseContactPayload, {

@@ -8,17 +8,38 @@ import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
 import { fromDbTimestamp } from "../db/sql";
-import { InvalidInput } from "../errors";
+import { type FieldIssue, InvalidInput } from "../errors";
+import {
+  API_CLIENT_SCOPE,
+  fingerprintOf,
+  IdempotencyKeyReused,
+  type IdempotencyRequest,
+  type IdempotencyService,
+  parseIdempotencyKey,
+  type Replayed,
+} from "../idempotency/idempotency.service";
 import { Conversion } from "./conversion.entity";
 import { ContactErased, type ConversionEvent } from "./conversion.writer";
-import { parseLogConversionInput, type RawLogConversionInput } from "./log-conversion.input";
+import { type LogConversionInput, parseLogConversionInput, type RawLogConversionInput } from "./log-conversion.input";
 
-export type LogConversionStatus = "ACCEPTED" | "CONTACT_NOT_FOUND";
+export type LogConversionStatus = "ACCEPTED" | "CONTACT_NOT_FOUND" | "INVALID";
 
 export interface LogConversionResult {
   status: LogConversionStatus;
   conversion: Conversion | null;
+  /** True when an earlier request with the same Idempotency-Key stored the event: nothing was stored now. */
+  replayed: boolean;
+  /** Why an item of a batch is INVALID (paths within the item); empty otherwise. */
+  issues: FieldIssue[];
 }
+
+/** A conversion as logged, with the client's optional Idempotency-Key. */
+export interface RawLoggedConversion extends RawLogConversionInput {
+  idempotencyKey?: unknown;
+}
+
+/** Items of one logConversions call at most. */
+export const LOG_CONVERSIONS_MAX_ITEMS = 500;
 
 export interface ConversionFilter {
   email?: string | null;
@@ -46,14 +67,70 @@ export class ConversionService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly contacts: ContactService,
-    private readonly events: EventSink<ConversionEvent>,
+    private readonly events: EventSink<ConversionEvent, Replayed | undefined>,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
-  /** Stores the event when the email is a contact of the organisation; resolves once committed. */
-  async logConversion(organisationId: string, raw: RawLogConversionInput): Promise<LogConversionResult> {
+  /**
+   * Stores the event when the email is a contact of the organisation; resolves once committed.
+   * With an Idempotency-Key, a repeat of the same request replays the first answer and stores nothing.
+   */
+  async logConversion(organisationId: string, raw: RawLoggedConversion): Promise<LogConversionResult> {
+    const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
     const input = parseLogConversionInput(raw);
+    if (key === null) return this.store(organisationId, input);
+    const request: IdempotencyRequest = {
+      organisationId,
+      scope: API_CLIENT_SCOPE,
+      key,
+      fingerprint: fingerprintOf([
+        "conversion",
+        normalizeEmail(input.email),
+        input.conversionType,
+        input.conversionData,
+      ]),
+    };
+    return this.idempotency.run(
+      request,
+      () => this.store(organisationId, input, request),
+      (response) => this.replay(organisationId, response),
+    );
+  }
+
+  /**
+   * Many conversions at once (server-side senders), each judged like logConversion; an invalid
+   * item never fails a valid one. Answers in input order, once every accepted item is committed.
+   */
+  async logConversions(organisationId: string, items: RawLoggedConversion[]): Promise<LogConversionResult[]> {
+    if (items.length === 0 || items.length > LOG_CONVERSIONS_MAX_ITEMS) {
+      throw new InvalidInput([
+        {
+          path: ["conversions"],
+          type: items.length === 0 ? "too_short" : "too_long",
+          message: `between 1 and ${LOG_CONVERSIONS_MAX_ITEMS} conversions per call`,
+        },
+      ]);
+    }
+    return Promise.all(
+      items.map((item) =>
+        this.logConversion(organisationId, item).catch((error: unknown): LogConversionResult => {
+          if (error instanceof InvalidInput) return invalid(error.issues);
+          if (error instanceof IdempotencyKeyReused) {
+            return invalid([{ path: ["idempotencyKey"], type: "value_error", message: error.message }]);
+          }
+          throw error;
+        }),
+      ),
+    );
+  }
+
+  private async store(
+    organisationId: string,
+    input: LogConversionInput,
+    request?: IdempotencyRequest,
+  ): Promise<LogConversionResult> {
     const contactId = await this.contacts.findContactId(organisationId, input.email);
-    if (!contactId) return { status: "CONTACT_NOT_FOUND", conversion: null };
+    if (!contactId) return { status: "CONTACT_NOT_FOUND", conversion: null, replayed: false, issues: [] };
     const conversion = Object.assign(new Conversion(), {
       id: randomUUID(),
       organisationId,
@@ -63,13 +140,24 @@ export class ConversionService {
       conversionData: input.conversionData,
       createdAt: new Date(),
     });
+    const idempotency = request && { ...request, response: JSON.stringify({ conversionId: conversion.id }) };
+    let written: Replayed | undefined;
     try {
-      await this.events.enqueue({ kind: "conversion", row: conversion });
+      written = await this.events.enqueue({ kind: "conversion", row: conversion, idempotency });
     } catch (error) {
-      if (error instanceof ContactErased) return { status: "CONTACT_NOT_FOUND", conversion: null };
+      if (error instanceof ContactErased)
+        return { status: "CONTACT_NOT_FOUND", conversion: null, replayed: false, issues: [] };
       throw error;
     }
-    return { status: "ACCEPTED", conversion };
+    if (written) return this.replay(organisationId, written.replayedResponse);
+    return { status: "ACCEPTED", conversion, replayed: false, issues: [] };
+  }
+
+  /** The answer of a request whose Idempotency-Key stored its event earlier: that event, as it is now. */
+  private async replay(organisationId: string, response: string): Promise<LogConversionResult> {
+    const { conversionId } = JSON.parse(response) as { conversionId: string };
+    const [conversion] = await this.findByIds(organisationId, [conversionId]);
+    return { status: "ACCEPTED", conversion, replayed: true, issues: [] };
   }
 
   /**
@@ -231,4 +319,8 @@ function decodeConversionCursor(cursor: string): { createdAt: Date; id: string }
       ? { createdAt: date, id }
       : undefined;
   });
+}
+
+function invalid(issues: FieldIssue[]): LogConversionResult {
+  return { status: "INVALID", conversion: null, replayed: false, issues };
 }

@@ -3,6 +3,7 @@ import { GraphQLJSON } from "graphql-scalars";
 import { ArgsType, Field, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { EMAIL_MAX_LENGTH } from "../contacts/email";
 import { connectionType } from "../graphql/connection";
+import { FieldError } from "../graphql/field-error";
 import { Conversion } from "./conversion.entity";
 import {
   CONVERSIONS_DEFAULT_PAGE,
@@ -19,12 +20,17 @@ import {
   type RawLogConversionInput,
 } from "./log-conversion.input";
 
-export const LogConversionStatusEnum = { ACCEPTED: "ACCEPTED", CONTACT_NOT_FOUND: "CONTACT_NOT_FOUND" } as const;
+export const LogConversionStatusEnum = {
+  ACCEPTED: "ACCEPTED",
+  CONTACT_NOT_FOUND: "CONTACT_NOT_FOUND",
+  INVALID: "INVALID",
+} as const;
 registerEnumType(LogConversionStatusEnum, {
   name: "LogConversionStatus",
   valuesConfig: {
     ACCEPTED: { description: "The email is a contact of the organisation: the event is stored (REST: 202)." },
     CONTACT_NOT_FOUND: { description: "The email is no contact of the organisation: nothing is stored (REST: 200)." },
+    INVALID: { description: "An item of logConversions that is not valid (see errors): nothing is stored for it." },
   },
 });
 
@@ -43,15 +49,28 @@ export class LogConversionInputGql implements RawLogConversionInput {
     description: `A JSON object: at most ${CONVERSION_DATA_MAX_BYTES / 1024} KiB as JSON, ${CONVERSION_DATA_MAX_DEPTH} levels deep.`,
   })
   conversionData?: unknown;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Idempotency-Key (1-255 visible ASCII characters): a repeat of the same request replays the first answer and stores nothing; the same key with a different request is BAD_USER_INPUT.",
+  })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType()
-export class LogConversionPayload implements LogConversionResult {
+export class LogConversionPayload implements Omit<LogConversionResult, "issues"> {
   @Field(() => LogConversionStatusEnum)
   status: LogConversionStatus;
 
   @Field(() => Conversion, { nullable: true, description: "The stored event, when status is ACCEPTED." })
   conversion: Conversion | null;
+
+  @Field({ description: "True when an earlier request with the same idempotencyKey stored the event." })
+  replayed: boolean;
+
+  @Field(() => [FieldError], { description: "Why the input is INVALID; empty otherwise." })
+  errors: FieldError[];
 }
 
 @ObjectType({ description: "What eraseContact deleted." })

@@ -1,12 +1,14 @@
 // How a batch of logged conversions is stored, inside the writer's transaction.
 import type { EntityManager } from "typeorm";
 import { dialectOf, selectWhereIn } from "../db/sql";
+import type { IdempotencyClaim } from "../idempotency/idempotency.service";
 import { Conversion } from "./conversion.entity";
 
 /** The event the conversions domain hands to the writer. */
 export interface ConversionEvent {
   kind: "conversion";
   row: Conversion;
+  idempotency?: IdempotencyClaim;
 }
 
 /** The contact was erased between the request's lookup and the write: nothing is stored. */

@@ -1,7 +1,7 @@
 // The one place REST errors become responses. Each legacy API keeps its own body shape
 // (FastAPI's {"detail"}, Zephr's {"message"}); statuses come from the domain errors' kinds.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { DomainError, InvalidInput, Overloaded, RateLimited } from "../errors";
+import { DomainError, InvalidInput, RateLimited } from "../errors";
 
 export interface ErrorBodies {
   /** The body for an error given as one message. */
@@ -17,7 +17,8 @@ export function restErrorHandler(bodies: ErrorBodies) {
       return reply.status(status).send(body);
     }
     if (error instanceof DomainError) {
-      if (error instanceof Overloaded) reply.header("retry-after", String(error.retryAfterSeconds));
+      const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       if (error instanceof RateLimited) reply.headers(error.headers);
       return reply.status(error.httpStatus).send(bodies.message(error.message));
     }

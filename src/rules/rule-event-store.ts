@@ -7,6 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
+import type { IdempotencyClaim } from "../idempotency/idempotency.service";
 
 export interface ExposureRecord {
   organisationId: string;
@@ -22,10 +23,14 @@ export interface RuleConversionRecord extends ExposureRecord {
   conversion: string;
 }
 
-/** The events the split-test domain hands to the writer. */
-export type RuleEvent =
-  /** One request's exposures (one per outcome named): stored together or not at all. */
-  { kind: "exposures"; rows: ExposureRecord[] } | { kind: "ruleConversions"; rows: RuleConversionRecord[] };
+/**
+ * The events the split-test domain hands to the writer: one request's exposures or conversions
+ * (one row per outcome named), stored together or not at all, with the request's idempotency claim.
+ */
+export type RuleEvent = (
+  | { kind: "exposures"; rows: ExposureRecord[] }
+  | { kind: "ruleConversions"; rows: RuleConversionRecord[] }
+) & { idempotency?: IdempotencyClaim };
 
 /** The conversion type of the counters and converters that count conversions of any type. */
 export const ANY_CONVERSION = "";

@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/api-key.plugin";
 import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
 import { restErrorHandler } from "../http/error-handler";
+import { headerOf } from "../http/headers";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
+import { publicIdempotencyKey } from "../idempotency/idempotency.service";
 import type { SiteService } from "../sites/site.service";
 import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
 import { RULE_ID_MAX_LENGTH } from "./rule.input";
@@ -18,6 +20,10 @@ export interface ZephrRouteOptions extends RuleServices {
 }
 
 export const ZEPHR_BODY_LIMIT = 16 * 1024;
+
+/** The Idempotency-Key header, else the body's eventId (sendBeacon cannot set headers). */
+const keyOf = (request: FastifyRequest, body: Record<string, unknown>) =>
+  publicIdempotencyKey(headerOf(request.headers, "idempotency-key"), body.eventId);
 
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
 export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites }: ZephrRouteOptions) {
@@ -36,7 +42,7 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
               origin: true,
               credentials: true,
               methods: ["POST"],
-              allowedHeaders: ["Content-Type", "Authorization", "X-Blaize-Jwt", "X-Zephr-Jwt"],
+              allowedHeaders: ["Content-Type", "Authorization", "X-Blaize-Jwt", "X-Zephr-Jwt", "Idempotency-Key"],
               maxAge: 600,
             }
           : { origin: false };
@@ -54,13 +60,17 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
 
   app.post("/zephr/public/rule-outcomes/v1/conversions", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
     const visitor = await visitors.identify(publicRequest(request));
-    await rules.recordConversion(visitor, parseJsonObjectBody(request.body));
+    const body = parseJsonObjectBody(request.body);
+    const recorded = await rules.recordConversion(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+    if (recorded.replayed) reply.header("idempotent-replayed", "true");
     return reply.status(201).send();
   });
 
   app.post("/zephr/public/rule-outcomes/v1/exposures", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
     const visitor = await visitors.identify(publicRequest(request));
-    await rules.recordExposure(visitor, parseJsonObjectBody(request.body));
+    const body = parseJsonObjectBody(request.body);
+    const recorded = await rules.recordExposure(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+    if (recorded.replayed) reply.header("idempotent-replayed", "true");
     return reply.status(201).send();
   });
 }

@@ -8,6 +8,13 @@ import type { EventSink } from "../db/batch-writer";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
 import { InvalidInput } from "../errors";
+import {
+  fingerprintOf,
+  type IdempotencyRequest,
+  type IdempotencyService,
+  parseIdempotencyKey,
+  type Replayed,
+} from "../idempotency/idempotency.service";
 import { parseRuleConversionInput, parseRuleOutcomesInput, parseRuleStatsFilter } from "./rule.input";
 import type { RuleCounters, RuleOutcomeTotals, RuleSummary } from "./rule-counters";
 import { eraseVisitorEvents, type VisitorErasure } from "./rule-erasure";
@@ -17,6 +24,8 @@ import { computeRuleStats, type RuleStats } from "./rule-stats";
 export interface RecordedOutcomes {
   ruleId: string;
   outcomeIds: string[];
+  /** True when an earlier request with the same Idempotency-Key stored the event: nothing was stored now. */
+  replayed: boolean;
 }
 
 export interface RecordedConversion extends RecordedOutcomes {
@@ -36,7 +45,8 @@ export class RuleService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly counters: RuleCounters,
-    private readonly events: EventSink<RuleEvent>,
+    private readonly events: EventSink<RuleEvent, Replayed | undefined>,
+    private readonly idempotency: IdempotencyService,
     /** When an event happens: the time it is received (tests place events on chosen days). */
     private readonly clock: () => Date = () => new Date(),
   ) {}
@@ -44,11 +54,13 @@ export class RuleService {
   /** Records one conversion event per outcome named; resolves once stored. */
   async recordConversion(
     visitor: Visitor,
-    raw: { ruleId?: unknown; outcomeId?: unknown; conversion?: unknown },
+    raw: { ruleId?: unknown; outcomeId?: unknown; conversion?: unknown; idempotencyKey?: unknown },
   ): Promise<RecordedConversion> {
+    const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
     const input = parseRuleConversionInput(raw);
+    const recorded = { ruleId: input.ruleId, outcomeIds: input.outcomeIds, conversion: input.conversion };
     const at = this.clock();
-    await this.events.enqueue({
+    return this.record(visitor, key, recorded, {
       kind: "ruleConversions",
       rows: input.outcomeIds.map((outcomeId) => ({
         id: randomUUID(),
@@ -61,25 +73,68 @@ export class RuleService {
         at,
       })),
     });
-    return { ruleId: input.ruleId, outcomeIds: input.outcomeIds, conversion: input.conversion };
   }
 
   /** Records that the visitor saw the outcome(s); only the first exposure counts. */
-  async recordExposure(visitor: Visitor, raw: { ruleId?: unknown; outcomeId?: unknown }): Promise<RecordedOutcomes> {
+  async recordExposure(
+    visitor: Visitor,
+    raw: { ruleId?: unknown; outcomeId?: unknown; idempotencyKey?: unknown },
+  ): Promise<RecordedOutcomes> {
+    const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
     const input = parseRuleOutcomesInput(raw);
     const at = this.clock();
-    await this.events.enqueue({
-      kind: "exposures",
-      rows: input.outcomeIds.map((outcomeId) => ({
-        organisationId: visitor.organisationId,
-        ruleId: input.ruleId,
-        outcomeId,
-        trackingId: visitor.trackingId,
-        userId: visitor.userId,
-        at,
-      })),
-    });
-    return { ruleId: input.ruleId, outcomeIds: input.outcomeIds };
+    return this.record(
+      visitor,
+      key,
+      { ruleId: input.ruleId, outcomeIds: input.outcomeIds },
+      {
+        kind: "exposures",
+        rows: input.outcomeIds.map((outcomeId) => ({
+          organisationId: visitor.organisationId,
+          ruleId: input.ruleId,
+          outcomeId,
+          trackingId: visitor.trackingId,
+          userId: visitor.userId,
+          at,
+        })),
+      },
+    );
+  }
+
+  /**
+   * Hands one request's event to the writer. With an Idempotency-Key (one key space per
+   * organisation and visitor, exposures and conversions alike) a repeat of the same request is
+   * answered as the first was and stores nothing.
+   */
+  private async record<T extends RecordedOutcomes>(
+    visitor: Visitor,
+    key: string | null,
+    recorded: Omit<T, "replayed">,
+    event: RuleEvent,
+  ): Promise<T> {
+    if (key === null) {
+      await this.events.enqueue(event);
+      return { ...recorded, replayed: false } as T;
+    }
+    const request: IdempotencyRequest = {
+      organisationId: visitor.organisationId,
+      scope: visitor.trackingId,
+      key,
+      fingerprint: fingerprintOf([event.kind, recorded]),
+    };
+    const replay = async (response: string) =>
+      ({ ...(JSON.parse(response) as Omit<T, "replayed">), replayed: true }) as T;
+    return this.idempotency.run(
+      request,
+      async () => {
+        const written = await this.events.enqueue({
+          ...event,
+          idempotency: { ...request, response: JSON.stringify(recorded) },
+        });
+        return written ? replay(written.replayedResponse) : ({ ...recorded, replayed: false } as T);
+      },
+      replay,
+    );
   }
 
   /** Aggregates of one rule of the organisation; reads (outcomes × days) counter rows. */

@@ -24,6 +24,13 @@ export class RecordRuleConversionInput {
 
   @Field(() => String, { nullable: true, description: "The visitor; defaults to the blaize_tracking_id cookie." })
   trackingId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Idempotency key (1-255 visible ASCII characters), one key space per organisation and visitor: a repeat of the same request stores nothing; the same key with a different request is BAD_USER_INPUT.",
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: "An exposure of a visitor to outcome(s) of a rule." })
@@ -36,6 +43,13 @@ export class RecordRuleOutcomeExposureInput {
 
   @Field(() => String, { nullable: true, description: "The visitor; defaults to the blaize_tracking_id cookie." })
   trackingId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Idempotency key (1-255 visible ASCII characters), one key space per organisation and visitor: a repeat of the same request stores nothing; the same key with a different request is BAD_USER_INPUT.",
+  })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType()
@@ -48,6 +62,11 @@ export class RuleConversionPayload implements RecordedConversion {
 
   @Field()
   conversion: string;
+
+  @Field({
+    description: "True when an earlier request with the same idempotencyKey stored the event: nothing was stored now.",
+  })
+  replayed: boolean;
 }
 
 @ObjectType()
@@ -57,6 +76,11 @@ export class RuleOutcomeExposurePayload implements RecordedOutcomes {
 
   @Field(() => [String])
   outcomeIds: string[];
+
+  @Field({
+    description: "True when an earlier request with the same idempotencyKey stored the event: nothing was stored now.",
+  })
+  replayed: boolean;
 }
 
 @ArgsType()

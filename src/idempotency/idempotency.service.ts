@@ -1,0 +1,300 @@
+// Idempotency keys (draft-ietf-httpapi-idempotency-key-header), for every ingest path. A request
+// with a key is judged before its event is queued (a stored key replays or conflicts) and again at
+// write time: the key row is inserted in the same transaction as the event, tagged with the batch,
+// and a key some other request (another instance, a concurrent retry) stored first makes this one
+// a replay. The database's unique key decides, never a process's memory; the in-process map of
+// keys in flight only makes a concurrent duplicate on one instance wait instead of racing.
+import { createHash, randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { DataSource, EntityManager } from "typeorm";
+import { dialectOf, insertRows, toDbTimestamp } from "../db/sql";
+import { runInTransaction } from "../db/transaction";
+import { DomainError, type FieldIssue, InvalidInput } from "../errors";
+
+/** The key space of an organisation's API clients; public visitors' keys are scoped by tracking id. */
+export const API_CLIENT_SCOPE = "";
+
+/** A request's claim on a key: who, which key, and what the request was. */
+export interface IdempotencyRequest {
+  organisationId: string;
+  scope: string;
+  key: string;
+  /** SHA-256 of the normalised request. */
+  fingerprint: string;
+}
+
+/** The claim an event carries to the writer, with what its first answer will replay. */
+export interface IdempotencyClaim extends IdempotencyRequest {
+  /** JSON the replay of this request is rebuilt from. */
+  response: string;
+}
+
+/** What the writer answers for an event that carried a claim another request had stored first. */
+export interface Replayed {
+  replayedResponse: string;
+}
+
+export class IdempotencyKeyReused extends DomainError {
+  readonly httpStatus = 422;
+  readonly graphqlCode = "BAD_USER_INPUT";
+  constructor() {
+    super("Idempotency-Key was already used with a different request");
+  }
+
+  override get extensions(): Record<string, unknown> {
+    return { ...super.extensions, field: "idempotencyKey" };
+  }
+}
+
+export class IdempotencyKeyInFlight extends DomainError {
+  readonly httpStatus = 409;
+  readonly graphqlCode = "CONFLICT";
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super("A request with this Idempotency-Key is still being processed: retry shortly");
+  }
+}
+
+const VISIBLE_ASCII = /^[\x21-\x7e]{1,255}$/;
+const EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** An Idempotency-Key as the header draft allows it: 1-255 visible ASCII characters; null when absent. */
+export function parseIdempotencyKey(value: unknown, path: (string | number)[]): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string" && VISIBLE_ASCII.test(value)) return value;
+  throw new InvalidInput([
+    { path, type: "value_error", message: "Idempotency-Key must be 1 to 255 visible ASCII characters" },
+  ]);
+}
+
+/**
+ * The key of a public (browser) call: the Idempotency-Key header, else the body's `eventId`
+ * (navigator.sendBeacon cannot set headers): 1-128 letters, digits, '-' or '_'.
+ */
+export function publicIdempotencyKey(header: string | undefined, eventId: unknown): string | null {
+  if (header !== undefined) return parseIdempotencyKey(header, ["Idempotency-Key"]);
+  if (eventId === undefined || eventId === null) return null;
+  if (typeof eventId === "string" && EVENT_ID.test(eventId)) return eventId;
+  const issue: FieldIssue = {
+    path: ["eventId"],
+    type: "value_error",
+    message: "eventId must be 1 to 128 letters, digits, '-' or '_'",
+  };
+  throw new InvalidInput([issue]);
+}
+
+/** SHA-256 of a value's JSON with object keys sorted, so equal requests hash equal. */
+export function fingerprintOf(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+}
+
+export interface IdempotencySettings {
+  /** How long a key is kept (IDEMPOTENCY_TTL_HOURS). */
+  ttlMs: number;
+  /** How long a concurrent request with the same key waits for the first (then 409). */
+  waitMs: number;
+  /** How often expired keys are swept. */
+  sweepIntervalMs: number;
+}
+
+const SWEEP_CHUNK = 1_000;
+
+export class IdempotencyService {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private sweeper?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: IdempotencySettings,
+    private readonly logger?: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Runs `store` for a request with a key, unless the key was stored already: then the same
+   * request is answered by `replay` (nothing stored) and a different one is refused.
+   */
+  async run<T>(
+    request: IdempotencyRequest,
+    store: () => Promise<T>,
+    replay: (response: string) => Promise<T>,
+  ): Promise<T> {
+    const flightKey = JSON.stringify([request.organisationId, request.scope, request.key]);
+    const earlier = this.inFlight.get(flightKey);
+    if (earlier) await this.waitFor(earlier);
+    const stored = await this.lookup(request);
+    if (stored) {
+      if (stored.fingerprint !== request.fingerprint) throw new IdempotencyKeyReused();
+      return replay(stored.response);
+    }
+    const running = store();
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.set(flightKey, settled);
+    try {
+      return await running;
+    } finally {
+      if (this.inFlight.get(flightKey) === settled) this.inFlight.delete(flightKey);
+    }
+  }
+
+  private async waitFor(earlier: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IdempotencyKeyInFlight()), this.settings.waitMs);
+    });
+    try {
+      await Promise.race([earlier, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async lookup(request: IdempotencyRequest): Promise<{ fingerprint: string; response: string } | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT fingerprint, response FROM idempotency_keys
+        WHERE organisation_id = ? AND scope = ? AND idempotency_key = ? AND created_at >= ?`,
+      [request.organisationId, request.scope, request.key, this.cutoff()],
+    );
+    return row ? { fingerprint: row.fingerprint as string, response: row.response as string } : null;
+  }
+
+  private cutoff(): string {
+    return toDbTimestamp(new Date(this.now() - this.settings.ttlMs));
+  }
+
+  /**
+   * Inside the writer's transaction: stores the claims of a batch's events. For each event, in
+   * order: undefined when it carries no claim or its claim is now stored (write the event), a
+   * Replayed when an earlier request stored the same key for the same request (write nothing), an
+   * IdempotencyKeyReused when for a different one.
+   */
+  async claim(
+    manager: EntityManager,
+    claims: (IdempotencyClaim | undefined)[],
+  ): Promise<(Replayed | IdempotencyKeyReused | undefined)[]> {
+    const results: (Replayed | IdempotencyKeyReused | undefined)[] = claims.map(() => undefined);
+    const firstByKey = new Map<string, number>();
+    const fresh: number[] = [];
+    claims.forEach((claim, index) => {
+      if (!claim) return;
+      const key = JSON.stringify([claim.organisationId, claim.scope, claim.key]);
+      const first = firstByKey.get(key);
+      if (first === undefined) {
+        firstByKey.set(key, index);
+        fresh.push(index);
+      } else {
+        // Two requests with one key in one batch: the first stores, the second replays it.
+        const winner = claims[first] as IdempotencyClaim;
+        results[index] =
+          winner.fingerprint === claim.fingerprint ? { replayedResponse: winner.response } : new IdempotencyKeyReused();
+      }
+    });
+    if (fresh.length === 0) return results;
+    const cutoff = this.cutoff();
+    const batchId = randomUUID();
+    const createdAt = toDbTimestamp(new Date(this.now()));
+    for (const index of fresh) {
+      const claim = claims[index] as IdempotencyClaim;
+      // An expired key no longer counts: its row must not make this request a replay.
+      await manager.query(
+        "DELETE FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key = ? AND created_at < ?",
+        [claim.organisationId, claim.scope, claim.key, cutoff],
+      );
+    }
+    await insertRows(
+      manager,
+      "idempotency_keys",
+      ["organisation_id", "scope", "idempotency_key", "fingerprint", "response", "created_at", "batch_id"],
+      fresh.map((index) => {
+        const claim = claims[index] as IdempotencyClaim;
+        return [claim.organisationId, claim.scope, claim.key, claim.fingerprint, claim.response, createdAt, batchId];
+      }),
+      { conflictKey: ["organisation_id", "scope", "idempotency_key"] },
+    );
+    const won = new Set(
+      (
+        (await manager.query(
+          "SELECT organisation_id, scope, idempotency_key FROM idempotency_keys WHERE batch_id = ?",
+          [batchId],
+        )) as { organisation_id: string; scope: string; idempotency_key: string }[]
+      ).map((row) => JSON.stringify([row.organisation_id, row.scope, row.idempotency_key])),
+    );
+    for (const index of fresh) {
+      const claim = claims[index] as IdempotencyClaim;
+      if (won.has(JSON.stringify([claim.organisationId, claim.scope, claim.key]))) continue;
+      // Another request stored this key first (another instance, or a retry that slipped past the lookup).
+      const [row] = await manager.query(
+        "SELECT fingerprint, response FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key = ?",
+        [claim.organisationId, claim.scope, claim.key],
+      );
+      results[index] =
+        row && row.fingerprint === claim.fingerprint
+          ? { replayedResponse: row.response as string }
+          : new IdempotencyKeyReused();
+    }
+    return results;
+  }
+
+  /** Inside the writer's transaction: removes the claims of events that ended up storing nothing. */
+  async release(manager: EntityManager, claims: IdempotencyClaim[]): Promise<void> {
+    for (const claim of claims) {
+      await manager.query(
+        "DELETE FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key = ? AND fingerprint = ?",
+        [claim.organisationId, claim.scope, claim.key, claim.fingerprint],
+      );
+    }
+  }
+
+  /** Deletes expired keys every sweepIntervalMs, in bounded chunks so the table is never locked for long. */
+  startSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .then(
+          () => undefined,
+          (error) => this.logger?.warn({ err: error }, "idempotency key sweep failed"),
+        )
+        .finally(() => {
+          this.sweeping = undefined;
+        });
+    }, this.settings.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  async stopSweeper(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await this.sweeping;
+  }
+
+  /** One sweep: chunks of at most 1,000 rows until none is left; returns how many went. */
+  async sweep(): Promise<number> {
+    const cutoff = this.cutoff();
+    const sql =
+      dialectOf(this.dataSource.manager) === "mysql"
+        ? `DELETE FROM idempotency_keys WHERE created_at < ? LIMIT ${SWEEP_CHUNK}`
+        : `DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ${SWEEP_CHUNK})`;
+    let total = 0;
+    for (;;) {
+      // One short transaction per chunk (on SQLite, queued with the writer's); a structured result
+      // says how many rows went, on both drivers.
+      const deleted = await runInTransaction(
+        this.dataSource,
+        async (manager) => (await manager.queryRunner?.query(sql, [cutoff], true))?.affected ?? 0,
+      );
+      total += deleted;
+      if (deleted < SWEEP_CHUNK) return total;
+    }
+  }
+}
