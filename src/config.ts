@@ -24,13 +24,19 @@ const configSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4001),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** One log line when a request arrives and one when it is answered (at info); off: errors only. */
+  LOG_REQUESTS: booleanFromEnv.default(false),
   /** mysql://, mariadb:// or sqlite: URL; when unset the embedded SQLite file is used. */
   DATABASE_URL: z.string().optional(),
   SQLITE_PATH: z.string().min(1).default("./data/conversions.sqlite"),
   /** How long a verified API key is trusted without asking the database again (revocation delay). */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  /** How long a known contact is remembered (per instance; "not a contact" is never remembered). */
+  CONTACT_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Events written by one INSERT at most. */
   WRITER_MAX_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** Batches written at the same time at most (MySQL/MariaDB; SQLite writes one at a time). */
+  WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** Events waiting for the database at most; beyond it requests get 503 with Retry-After. */
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Distinct outcomes one rule may have; an event naming one more is refused (400). */

@@ -109,8 +109,10 @@ export interface Services {
 export type ServiceSettings = Pick<
   Config,
   | "API_KEY_CACHE_TTL_MS"
+  | "CONTACT_CACHE_TTL_MS"
   | "WRITER_MAX_BATCH"
   | "WRITER_MAX_QUEUE"
+  | "WRITER_CONCURRENCY"
   | "MAX_OUTCOMES_PER_RULE"
   | "IDEMPOTENCY_TTL_HOURS"
   | "IDEMPOTENCY_SWEEP_INTERVAL_MS"
@@ -150,10 +152,14 @@ export function createServices(
   );
   const writer = new BatchWriter<StoredEvent, Replayed | undefined>(
     persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }, idempotency),
-    { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
+    {
+      maxBatch: settings.WRITER_MAX_BATCH,
+      maxQueue: settings.WRITER_MAX_QUEUE,
+      concurrency: dataSource.options.type === "better-sqlite3" ? 1 : settings.WRITER_CONCURRENCY,
+    },
     options.logger,
   );
-  const contacts = new ContactService(dataSource);
+  const contacts = new ContactService(dataSource, settings.CONTACT_CACHE_TTL_MS);
   const sites = new SiteService(dataSource, {
     defaultOrganisationId: settings.DEFAULT_ORGANISATION_ID,
     cacheTtlMs: settings.SITE_CACHE_TTL_MS,

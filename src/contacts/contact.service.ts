@@ -4,7 +4,7 @@ import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, type EntityManager, In } from "typeorm";
-import { dialectOf } from "../db/sql";
+import { dialectOf, selectWhereIn } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
 import { contactEmailProblem, normalizeEmail } from "./email";
@@ -23,6 +23,8 @@ export interface ImportReport extends UpsertCounts {
 export const UPSERT_MAX_EMAILS = 1_000;
 const CHUNK_SIZE = 500;
 const IMPORT_MAX_LISTED_INVALID = 1_000;
+/** Known contacts remembered at most (the oldest is forgotten first). */
+const CACHE_MAX_ENTRIES = 100_000;
 
 interface ContactKey {
   organisationId: string;
@@ -39,11 +41,32 @@ export class ContactService {
     maxBatchSize: 500,
   });
 
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * Known contacts only, briefly: a contact added a moment ago is always seen (no "not a contact"
+   * is remembered), and one erased since is caught when its conversion is written (the writer reads
+   * the contact again, locked) and on this instance dropped from here at once.
+   */
+  private readonly known = new Map<string, { id: string; expiresAt: number }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cacheTtlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The id of the organisation's contact with this email (any case, surrounding spaces), or null. */
-  findContactId(organisationId: string, email: string): Promise<string | null> {
-    return this.idByEmail.load({ organisationId, email: normalizeEmail(email) });
+  async findContactId(organisationId: string, email: string): Promise<string | null> {
+    const key = { organisationId, email: normalizeEmail(email) };
+    const cacheKey = `${key.organisationId}\u0000${key.email}`;
+    const cached = this.known.get(cacheKey);
+    if (cached && cached.expiresAt > this.now()) return cached.id;
+    const id = await this.idByEmail.load(key);
+    if (id !== null && this.cacheTtlMs > 0) {
+      this.known.delete(cacheKey);
+      if (this.known.size >= CACHE_MAX_ENTRIES) this.known.delete(this.known.keys().next().value as string);
+      this.known.set(cacheKey, { id, expiresAt: this.now() + this.cacheTtlMs });
+    }
+    return id;
   }
 
   private async findIds(keys: readonly ContactKey[]): Promise<(string | null)[]> {
@@ -54,19 +77,16 @@ export class ContactService {
       emailsByOrganisation.set(key.organisationId, emails);
     }
     const found = new Map<string, string>();
-    const builder = this.dataSource
-      .getRepository(Contact)
-      .createQueryBuilder("contact")
-      .select(["contact.id", "contact.organisationId", "contact.email"]);
-    let index = 0;
+    // Plain SQL through the driver: this runs for every request that misses the cache.
     for (const [organisationId, emails] of emailsByOrganisation) {
-      const clause = `(contact.organisation_id = :org${index} AND contact.email IN (:...emails${index}))`;
-      const parameters = { [`org${index}`]: organisationId, [`emails${index}`]: [...emails] };
-      if (index === 0) builder.where(clause, parameters);
-      else builder.orWhere(clause, parameters);
-      index++;
+      const rows = await selectWhereIn<{ id: string; email: string }>(
+        this.dataSource.manager,
+        "SELECT id, email FROM contacts WHERE organisation_id = ? AND email",
+        [...emails],
+        [organisationId],
+      );
+      for (const row of rows) found.set(`${organisationId}\u0000${row.email}`, row.id);
     }
-    for (const row of await builder.getMany()) found.set(`${row.organisationId}\u0000${row.email}`, row.id);
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);
   }
 
@@ -86,6 +106,7 @@ export class ContactService {
   /** Inside an erasing transaction: deletes the contact (its conversions must be gone first). */
   async delete(manager: EntityManager, organisationId: string, contactId: string): Promise<void> {
     await manager.query("DELETE FROM contacts WHERE organisation_id = ? AND id = ?", [organisationId, contactId]);
+    for (const [key, entry] of this.known) if (entry.id === contactId) this.known.delete(key);
   }
 
   /** Adds the emails not yet known to the organisation; idempotent. Rejects any invalid email. */

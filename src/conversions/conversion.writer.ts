@@ -1,8 +1,8 @@
 // How a batch of logged conversions is stored, inside the writer's transaction.
 import type { EntityManager } from "typeorm";
-import { dialectOf, selectWhereIn } from "../db/sql";
+import { dialectOf, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import type { IdempotencyClaim } from "../idempotency/idempotency.service";
-import { Conversion } from "./conversion.entity";
+import type { Conversion } from "./conversion.entity";
 
 /** The event the conversions domain hands to the writer. */
 export interface ConversionEvent {
@@ -35,15 +35,23 @@ export async function writeConversions(
       (row) => row.id,
     ),
   );
-  const kept = rows.filter((row) => present.has(row.contactId));
-  if (kept.length > 0) {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Conversion)
-      .values(kept as never[])
-      .updateEntity(false)
-      .execute();
-  }
+  // One multi-row statement through the driver: the ORM's query builder costs more CPU per row
+  // than the database spends storing it.
+  await insertRows(
+    manager,
+    "conversions",
+    ["id", "organisation_id", "contact_id", "email", "conversion_type", "conversion_data", "created_at"],
+    rows
+      .filter((row) => present.has(row.contactId))
+      .map((row) => [
+        row.id,
+        row.organisationId,
+        row.contactId,
+        row.email,
+        row.conversionType,
+        row.conversionData === null ? null : JSON.stringify(row.conversionData),
+        toDbTimestamp(row.createdAt),
+      ]),
+  );
   return rows.map((row) => (present.has(row.contactId) ? undefined : new ContactErased()));
 }

@@ -11,6 +11,11 @@ export interface BatchWriterOptions {
   maxBatch: number;
   /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
   maxQueue: number;
+  /**
+   * Batches written at the same time at most (default 1). A second one in flight keeps the
+   * database busy while the first commits; on SQLite transactions run one at a time anyway.
+   */
+  concurrency?: number;
 }
 
 interface PendingItem<T, R> {
@@ -40,7 +45,8 @@ export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean
 export class BatchWriter<T, R = void> implements EventSink<T, R> {
   private readonly queue: PendingItem<T, R>[] = [];
   private observer?: BatchObserver;
-  private flushing: Promise<void> | null = null;
+  /** The flush loops running: at most `concurrency`, each writing one batch at a time. */
+  private readonly flushing = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -55,7 +61,10 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
+      if (this.flushing.size < (this.options.concurrency ?? 1)) {
+        const loop: Promise<void> = this.flushLoop().finally(() => this.flushing.delete(loop));
+        this.flushing.add(loop);
+      }
     });
   }
 
@@ -70,17 +79,13 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   /** Refuses new items and waits until every accepted item is stored (or failed). */
   async drain(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    while (this.flushing.size > 0) await Promise.all(this.flushing);
   }
 
   private async flushLoop(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        await this.persistBatch(batch);
-      }
-    } finally {
-      this.flushing = null;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      await this.persistBatch(batch);
     }
   }
 

@@ -84,7 +84,9 @@ async function mysqlTarget(url: string): Promise<DatabaseTarget> {
       migrationsTransactionMode: "each",
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
-      extra: { connectionLimit: 20 },
+      // mysql2 captures a stack trace for every query by default (`trace`): a few percent of the
+      // ingest path's CPU for call sites no log shows.
+      extra: { connectionLimit: 20, trace: false },
     },
   };
 }

@@ -122,7 +122,31 @@ function representationProblem(representation: unknown, keys: Map<string, string
   return matches ? null : `is no ${typeName} key (${keySets.map((set) => set.join(" ")).join(" | ")}, as strings)`;
 }
 
+interface OperationFacts {
+  /** A limit the operation's text breaks. */
+  error?: GraphQLError;
+  /** Its root `_entities` fields, whose representations are checked per request. */
+  entities: FieldNode[];
+  /** Its cost, by the shape of the variables that weigh on it (see costShapeOf). */
+  complexityByVariables?: Map<string, number>;
+}
+
+/**
+ * The only variables the cost depends on: numbers (`first`), booleans (`@include`/`@skip`) and
+ * list lengths (`representations`). Input objects (a logConversion's input) never change it, so
+ * they stay out of the key.
+ */
+function costShapeOf(variables: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === "number" || typeof value === "boolean") parts.push(`${name}=${value}`);
+    else if (Array.isArray(value)) parts.push(`${name}[${value.length}]`);
+  }
+  return parts.join("&");
+}
+
 export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLimits): ApolloServerPlugin {
+  const factsByDocument = new WeakMap<DocumentNode, Map<string, OperationFacts>>();
   const keys = entityKeyFields(schema);
   const entitiesField = schema.getQueryType()?.getFields()._entities;
   const aliasRule = maxAliasesRule({
@@ -141,10 +165,12 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
     simpleEstimator({ defaultComplexity: 1 }),
   ];
 
-  const check = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+  /** What an operation's text alone decides: its alias and field-group limits, its `_entities` calls. */
+  const inspect = (document: DocumentNode, operation: OperationDefinitionNode): OperationFacts => {
     const aliasErrors = validate(schema, document, [aliasRule]);
-    if (aliasErrors.length > 0) throw tooComplex(aliasErrors[0].message, { maxAliases: limits.maxAliases });
-
+    if (aliasErrors.length > 0) {
+      return { error: tooComplex(aliasErrors[0].message, { maxAliases: limits.maxAliases }), entities: [] };
+    }
     const fragments = Object.fromEntries(
       document.definitions
         .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
@@ -156,12 +182,32 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
       if (group.rootType !== rootType) continue;
       const count = roots.filter((field) => group.fields.includes(field.name.value)).length;
       if (count > group.max) {
-        throw tooComplex(`An operation may carry at most ${group.max} ${group.description}; this one has ${count}`);
+        const message = `An operation may carry at most ${group.max} ${group.description}; this one has ${count}`;
+        return { error: tooComplex(message), entities: [] };
       }
     }
+    const entities = rootType === "Query" ? roots.filter((field) => field.name.value === "_entities") : [];
+    return { entities, complexityByVariables: new Map() };
+  };
 
-    if (rootType === "Query" && entitiesField) {
-      for (const node of roots.filter((field) => field.name.value === "_entities")) {
+  const check = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+    // Apollo hands the same DocumentNode for the same query text (its document cache): what the text
+    // alone decides is worked out once, and the cost once per shape of the variables that weigh on it.
+    let byOperation = factsByDocument.get(document);
+    if (!byOperation) {
+      byOperation = new Map();
+      factsByDocument.set(document, byOperation);
+    }
+    const operationKey = operation.name?.value ?? "";
+    let facts = byOperation.get(operationKey);
+    if (!facts) {
+      facts = inspect(document, operation);
+      byOperation.set(operationKey, facts);
+    }
+    if (facts.error) throw facts.error;
+
+    if (entitiesField) {
+      for (const node of facts.entities) {
         const { representations } = getArgumentValues(entitiesField, node, variables) as { representations: unknown[] };
         if (representations.length > limits.maxRepresentations) {
           throw badInput(
@@ -176,13 +222,20 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
       }
     }
 
-    const complexity = getComplexity({
-      schema,
-      query: document,
-      operationName: operation.name?.value,
-      variables,
-      estimators,
-    });
+    const costKey = costShapeOf(variables);
+    let complexity = facts.complexityByVariables?.get(costKey);
+    if (complexity === undefined) {
+      complexity = getComplexity({
+        schema,
+        query: document,
+        operationName: operation.name?.value,
+        variables,
+        estimators,
+      });
+      if (facts.complexityByVariables && facts.complexityByVariables.size < 100) {
+        facts.complexityByVariables.set(costKey, complexity);
+      }
+    }
     if (complexity > limits.maxComplexity) {
       throw tooComplex(`Query is too complex: ${complexity} exceeds the limit of ${limits.maxComplexity}`, {
         complexity,

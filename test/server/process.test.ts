@@ -177,6 +177,8 @@ describe("graceful shutdown on SIGTERM", () => {
         HOST: "127.0.0.1",
         PORT: String(port),
         LOG_LEVEL: "info",
+        // The request logs are this test's record of which requests the server began to handle.
+        LOG_REQUESTS: "true",
         NODE_ENV: "production",
         SHUTDOWN_TIMEOUT_MS: "30000",
       },
