@@ -73,7 +73,7 @@ export async function buildApp(config: AppConfig, services: Services, logger: Lo
   await app.register(fastifyCookie);
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
   // Not encapsulated: its onResponse hook must see every route.
-  if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer, rateLimits: services.rateLimits });
+  if (config.METRICS_ENABLED) await metricsRoutes(app, services);
   await app.register(healthRoutes, { dataSource: services.dataSource });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {

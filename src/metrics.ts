@@ -2,16 +2,17 @@
 // writer's queue depth, batch sizes and commit times: what an operator watches under load.
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { VisitorIdentifier } from "./auth/visitor";
 import type { BatchWriter } from "./db/batch-writer";
 import type { RateLimitStore } from "./rate-limit/rate-limiter";
 
-export async function metricsRoutes(
-  app: FastifyInstance,
-  {
-    writer,
-    rateLimits,
-  }: { writer: Pick<BatchWriter<unknown>, "pending" | "observe">; rateLimits: Pick<RateLimitStore, "onFallback"> },
-) {
+export interface MetricSources {
+  writer: Pick<BatchWriter<unknown>, "pending" | "observe">;
+  rateLimits: Pick<RateLimitStore, "onFallback">;
+  visitors: Pick<VisitorIdentifier, "onIgnoredCookie">;
+}
+
+export async function metricsRoutes(app: FastifyInstance, { writer, rateLimits, visitors }: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -53,6 +54,14 @@ export async function metricsRoutes(
     registers: [registry],
   });
   rateLimits.onFallback(() => fallbacks.inc());
+
+  const ignoredCookies = new Counter({
+    name: "conversions_jwt_cookies_ignored_total",
+    help: "Public calls recorded as anonymous because their blaize_jwt cookie did not verify, by reason.",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  visitors.onIgnoredCookie((reason) => ignoredCookies.inc({ reason }));
 
   const requestSeconds = new Histogram({
     name: "http_request_duration_seconds",
