@@ -1,5 +1,10 @@
 // MySQL 8 / MariaDB migrations, in order. Hand-reviewed; never generated at run time.
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
 import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
+import { ExactIdentifiers1764244800000 } from "./1764244800000-ExactIdentifiers";
 
-export const mysqlMigrations: Function[] = [InitialSchema1764072000000, SplitTests1764158400000];
+export const mysqlMigrations: Function[] = [
+  InitialSchema1764072000000,
+  SplitTests1764158400000,
+  ExactIdentifiers1764244800000,
+];
