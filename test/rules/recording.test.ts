@@ -214,21 +214,37 @@ describe("POST /zephr/public/rule-outcomes/v1/conversions", () => {
     ]);
   });
 
-  it("trims ruleId and conversion and attributes a conversion after the visitor's exposure", async () => {
+  it("attributes a conversion after the visitor's exposure, trimming outcome ids around commas", async () => {
     const ruleId = newRuleId();
     const trackingId = randomUUID();
     expect((await post(EXPOSURES, { ruleId, outcomeId: "b" }, { trackingId })).status).toBe(201);
-    const response = await post(
-      CONVERSIONS,
-      { ruleId: `  ${ruleId}\t`, outcomeId: "a,b", conversion: " CUSTOMER " },
-      { trackingId },
-    );
+    const response = await post(CONVERSIONS, { ruleId, outcomeId: " a , b ", conversion: "CUSTOMER" }, { trackingId });
     expect(response.status, response.text).toBe(201);
     const rows = await conversionRows(ruleId);
     expect(rows.map((row) => [row.outcome_id, row.conversion, row.attributed])).toEqual([
       ["a", "CUSTOMER", 0],
       ["b", "CUSTOMER", 1],
     ]);
+  });
+
+  it("keeps ruleId and conversion exactly as sent: spaces make another rule and another type", async () => {
+    const ruleId = newRuleId();
+    const trackingId = randomUUID();
+    expect((await post(EXPOSURES, { ruleId, outcomeId: "b" }, { trackingId })).status).toBe(201);
+    const spaced = `  ${ruleId}\t`;
+    const response = await post(
+      CONVERSIONS,
+      { ruleId: spaced, outcomeId: "b", conversion: " CUSTOMER " },
+      { trackingId },
+    );
+    expect(response.status, response.text).toBe(201);
+    expect(await conversionRows(ruleId)).toEqual([]);
+    // Not exposed under the spaced rule id: the event is stored, unattributed.
+    expect((await conversionRows(spaced)).map((row) => [row.rule_id, row.conversion, row.attributed])).toEqual([
+      [spaced, " CUSTOMER ", 0],
+    ]);
+    expect((await outcomeRows(ruleId)).map((row) => row.exposures)).toEqual([1]);
+    expect((await outcomeRows(spaced)).map((row) => row.exposures)).toEqual([0]);
   });
 });
 
