@@ -126,7 +126,11 @@ describe("npm run migrate", () => {
       const first = await runProgram(MIGRATE_CLI, [], { ...database.env, LOG_LEVEL: "silent" }, 60_000);
       expect(first.code).toBe(0);
       const report = JSON.parse(first.stdout.trim().split("\n").at(-1) as string);
-      expect(report.migrations).toEqual(["InitialSchema1764072000000", "SplitTests1764158400000"]);
+      expect(report.migrations).toEqual([
+        "InitialSchema1764072000000",
+        "SplitTests1764158400000",
+        "ExactIdentifiers1764244800000",
+      ]);
       const again = await runProgram(MIGRATE_CLI, [], { ...database.env, LOG_LEVEL: "silent" }, 60_000);
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout.trim()).migrations).toEqual(report.migrations);
