@@ -123,7 +123,9 @@ export class VisitorIdentifier {
     if (!this.jwt.configured) return null;
     let userId: string | null = null;
     for (const token of presentedTokens(request)) {
-      userId ??= subjectOf(await this.jwt.verify(token));
+      // Every explicit token is verified, even after one gave the user id.
+      const sub = subjectOf(await this.jwt.verify(token));
+      userId ??= sub;
     }
     const cookie = cookieToken(request);
     if (cookie === undefined) return userId;

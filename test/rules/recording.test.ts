@@ -653,7 +653,8 @@ describe("the user: a JWT through Zephr's transports", () => {
       await expectRefused(
         () =>
           post(CONVERSIONS, bodyFor(CONVERSIONS, newRuleId(), "a"), {
-            headers: { "x-zephr-jwt": valid, "x-blaize-jwt": "garbage" },
+            // The valid one comes first in Zephr's order: the invalid one must still be checked.
+            headers: { "x-blaize-jwt": valid, "x-zephr-jwt": "garbage" },
           }),
         401,
       );
