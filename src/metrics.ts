@@ -3,6 +3,7 @@
 // Served on the public app, or with METRICS_PORT on a server of their own.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { VisitorIdentifier } from "./auth/visitor";
 import type { Config } from "./config";
 import type { BatchWriter } from "./db/batch-writer";
 import { httpServerOptions } from "./http/server-options";
@@ -17,9 +18,10 @@ export interface ServiceMetrics {
 export interface MeasuredServices {
   writer: Pick<BatchWriter<unknown>, "pending" | "observe">;
   rateLimits: Pick<RateLimitStore, "onFallback">;
+  visitors: Pick<VisitorIdentifier, "onIgnoredCookie">;
 }
 
-export function createServiceMetrics({ writer, rateLimits }: MeasuredServices): ServiceMetrics {
+export function createServiceMetrics({ writer, rateLimits, visitors }: MeasuredServices): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -61,6 +63,14 @@ export function createServiceMetrics({ writer, rateLimits }: MeasuredServices): 
     registers: [registry],
   });
   rateLimits.onFallback(() => fallbacks.inc());
+
+  const ignoredCookies = new Counter({
+    name: "conversions_jwt_cookies_ignored_total",
+    help: "Public calls recorded as anonymous because their blaize_jwt cookie did not verify, by reason.",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  visitors.onIgnoredCookie((reason) => ignoredCookies.inc({ reason }));
 
   const requestSeconds = new Histogram({
     name: "http_request_duration_seconds",

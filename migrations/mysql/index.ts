@@ -1,12 +1,14 @@
 // MySQL 8 / MariaDB migrations, in order. Hand-reviewed; never generated at run time.
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
 import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
+import { ExactIdentifiers1764244800000 } from "./1764244800000-ExactIdentifiers";
 import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
 import { IdempotencyKeys1764676800000 } from "./1764676800000-IdempotencyKeys";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
   SplitTests1764158400000,
+  ExactIdentifiers1764244800000,
   VisitorErasure1764590400000,
   IdempotencyKeys1764676800000,
 ];

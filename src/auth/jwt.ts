@@ -3,6 +3,27 @@
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { Unauthenticated } from "../errors";
 
+/** Why a token did not verify, in few enough words to label a metric with. */
+export type InvalidTokenReason =
+  | "too_long"
+  | "malformed"
+  | "expired"
+  | "bad_signature"
+  | "claim_rejected"
+  | "algorithm_not_accepted"
+  | "sub_too_long"
+  | "verification_failed";
+
+/** A token that does not verify: 401 when the caller presented it explicitly. */
+export class InvalidToken extends Unauthenticated {
+  constructor(
+    readonly reason: InvalidTokenReason,
+    detail: string,
+  ) {
+    super(`Invalid token: ${detail}`);
+  }
+}
+
 export interface JwtSettings {
   secret?: string;
   jwksUrl?: string;
@@ -22,13 +43,18 @@ export class JwtVerifier {
     if (settings.jwksUrl) this.jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
   }
 
+  /** False with neither JWT_SECRET nor JWT_JWKS_URL: no token can be verified, so none is read. */
+  get configured(): boolean {
+    return this.secret !== undefined || this.jwks !== undefined;
+  }
+
   async verify(token: string): Promise<JWTPayload> {
-    if (token.length > MAX_TOKEN_LENGTH) throw new Unauthenticated("Invalid token: too long");
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken("too_long", "too long");
     let algorithm: string | undefined;
     try {
       algorithm = decodeProtectedHeader(token).alg;
     } catch {
-      throw new Unauthenticated("Invalid token: malformed");
+      throw new InvalidToken("malformed", "malformed");
     }
     const options = {
       issuer: this.settings.issuer,
@@ -44,22 +70,22 @@ export class JwtVerifier {
         return (await jwtVerify(token, this.jwks, { ...options, algorithms: ASYMMETRIC_ALGORITHMS })).payload;
       }
     } catch (error) {
-      throw new Unauthenticated(`Invalid token: ${describeJoseError(error)}`);
+      throw invalidTokenFrom(error);
     }
-    throw new Unauthenticated(`Invalid token: algorithm ${algorithm ?? "missing"} is not accepted`);
+    throw new InvalidToken("algorithm_not_accepted", `algorithm ${algorithm ?? "missing"} is not accepted`);
   }
 }
 
-function describeJoseError(error: unknown): string {
+function invalidTokenFrom(error: unknown): InvalidToken {
   const code = (error as { code?: string }).code;
   switch (code) {
     case "ERR_JWT_EXPIRED":
-      return "expired";
+      return new InvalidToken("expired", "expired");
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
-      return "bad signature";
+      return new InvalidToken("bad_signature", "bad signature");
     case "ERR_JWT_CLAIM_VALIDATION_FAILED":
-      return `claim ${(error as { claim?: string }).claim ?? ""} rejected`.trim();
+      return new InvalidToken("claim_rejected", `claim ${(error as { claim?: string }).claim ?? ""} rejected`.trim());
     default:
-      return "verification failed";
+      return new InvalidToken("verification_failed", "verification failed");
   }
 }

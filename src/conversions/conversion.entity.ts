@@ -2,6 +2,7 @@
 import { GraphQLJSON } from "graphql-scalars";
 import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { EXACT_COLLATION } from "../db/collation";
 import { jsonColumnTransformer } from "../db/json-column";
 
 @Directive('@key(fields: "id")')
@@ -22,11 +23,11 @@ export class Conversion {
   contactId: string;
 
   @Field({ description: "The contact's email, normalised (trimmed, lower-cased)." })
-  @Column({ type: "varchar", length: 320 })
+  @Column({ type: "varchar", length: 320, collation: EXACT_COLLATION })
   email: string;
 
   @Field(() => String, { nullable: true })
-  @Column({ name: "conversion_type", type: "varchar", length: 63, nullable: true })
+  @Column({ name: "conversion_type", type: "varchar", length: 63, nullable: true, collation: EXACT_COLLATION })
   conversionType: string | null;
 
   @Field(() => GraphQLJSON, { nullable: true })

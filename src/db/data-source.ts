@@ -7,6 +7,7 @@ import { createConnection } from "mysql2/promise";
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { mysqlMigrations } from "../../migrations/mysql";
 import { sqliteMigrations } from "../../migrations/sqlite";
+import { nameExactCollation } from "./collation";
 
 export type DatabaseKind = "sqlite" | "mysql" | "mariadb";
 
@@ -123,6 +124,7 @@ export async function openDatabase(target: DatabaseTarget, entities: EntityList 
   } catch (error) {
     throw new DatabaseUnavailable(`Cannot open ${target.description}: ${(error as Error).message}`);
   }
+  nameExactCollation(dataSource, target.kind);
   await dataSource.runMigrations({ transaction: "each" });
   return dataSource;
 }

@@ -4,6 +4,7 @@
 // (outcomes × days) rows however many events there are. Keys over long strings are SHA-256
 // hashes of the tuple: exact, case-sensitive, and within MySQL's index size limit.
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { EXACT_COLLATION } from "../db/collation";
 
 /** An outcome of a rule as seen by the organisation, with its running exposure total. */
 @Entity({ name: "rule_outcomes" })
@@ -11,10 +12,10 @@ export class RuleOutcome {
   @PrimaryColumn({ name: "organisation_id", type: "varchar", length: 36 })
   organisationId: string;
 
-  @PrimaryColumn({ name: "rule_id", type: "varchar", length: 255 })
+  @PrimaryColumn({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   ruleId: string;
 
-  @PrimaryColumn({ name: "outcome_id", type: "varchar", length: 255 })
+  @PrimaryColumn({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   outcomeId: string;
 
   @Column({ type: "int", default: 0 })
@@ -40,16 +41,16 @@ export class RuleExposure {
   @Column({ name: "organisation_id", type: "varchar", length: 36 })
   organisationId: string;
 
-  @Column({ name: "rule_id", type: "varchar", length: 255 })
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   ruleId: string;
 
-  @Column({ name: "outcome_id", type: "varchar", length: 255 })
+  @Column({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   outcomeId: string;
 
-  @Column({ name: "tracking_id", type: "varchar", length: 128 })
+  @Column({ name: "tracking_id", type: "varchar", length: 128, collation: EXACT_COLLATION })
   trackingId: string;
 
-  @Column({ name: "user_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "user_id", type: "varchar", length: 255, nullable: true, collation: EXACT_COLLATION })
   userId: string | null;
 
   @Column({ name: "exposed_at", type: "datetime", precision: 3 })
@@ -75,13 +76,13 @@ export class RuleConverter {
   @Column({ name: "organisation_id", type: "varchar", length: 36 })
   organisationId: string;
 
-  @Column({ name: "rule_id", type: "varchar", length: 255 })
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   ruleId: string;
 
-  @Column({ name: "outcome_id", type: "varchar", length: 255 })
+  @Column({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   outcomeId: string;
 
-  @Column({ name: "conversion_type", type: "varchar", length: 255 })
+  @Column({ name: "conversion_type", type: "varchar", length: 255, collation: EXACT_COLLATION })
   conversionType: string;
 
   @Column({ name: "cohort_day", type: "varchar", length: 10 })
@@ -106,19 +107,19 @@ export class RuleConversionEvent {
   @Column({ name: "organisation_id", type: "varchar", length: 36 })
   organisationId: string;
 
-  @Column({ name: "rule_id", type: "varchar", length: 255 })
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   ruleId: string;
 
-  @Column({ name: "outcome_id", type: "varchar", length: 255 })
+  @Column({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   outcomeId: string;
 
-  @Column({ name: "tracking_id", type: "varchar", length: 128 })
+  @Column({ name: "tracking_id", type: "varchar", length: 128, collation: EXACT_COLLATION })
   trackingId: string;
 
-  @Column({ name: "user_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "user_id", type: "varchar", length: 255, nullable: true, collation: EXACT_COLLATION })
   userId: string | null;
 
-  @Column({ type: "varchar", length: 255 })
+  @Column({ type: "varchar", length: 255, collation: EXACT_COLLATION })
   conversion: string;
 
   @Column({ name: "created_at", type: "datetime", precision: 3 })
@@ -146,13 +147,13 @@ export class RuleOutcomeDailyStats {
   @Column({ name: "organisation_id", type: "varchar", length: 36 })
   organisationId: string;
 
-  @Column({ name: "rule_id", type: "varchar", length: 255 })
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   ruleId: string;
 
-  @Column({ name: "outcome_id", type: "varchar", length: 255 })
+  @Column({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
   outcomeId: string;
 
-  @Column({ name: "conversion_type", type: "varchar", length: 255 })
+  @Column({ name: "conversion_type", type: "varchar", length: 255, collation: EXACT_COLLATION })
   conversionType: string;
 
   @Column({ type: "varchar", length: 10 })

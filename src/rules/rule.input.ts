@@ -8,12 +8,14 @@ export const CONVERSION_MAX_LENGTH = 255;
 export const OUTCOMES_PER_CALL_MAX = 50;
 
 export interface RuleOutcomesInput {
+  /** As sent (exact match, spaces included). */
   ruleId: string;
-  /** Trimmed, de-duplicated, in the order given. */
+  /** Zephr's comma-separated list: split, each id trimmed, de-duplicated, in the order given. */
   outcomeIds: string[];
 }
 
 export interface RuleConversionInput extends RuleOutcomesInput {
+  /** As sent (exact match, spaces included). */
   conversion: string;
 }
 
@@ -109,8 +111,10 @@ function requiredText(value: unknown, field: string, maxLength: number, issues: 
     issues.push({ path: [field], type: "string_type", message: `${field} must be a string` });
     return undefined;
   }
-  const text = value.trim();
-  if (text.length === 0) {
+  // Kept exactly as sent, spaces included: rule ids and conversion types are compared byte for
+  // byte, so " purchase" is not "purchase". Only a blank value, which names nothing, is refused.
+  const text = value;
+  if (text.trim().length === 0) {
     issues.push({ path: [field], type: "string_too_short", message: `${field} must not be empty` });
     return undefined;
   }

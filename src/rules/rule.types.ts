@@ -9,16 +9,18 @@ import type { Interval } from "./statistics";
 
 @InputType({ description: "A conversion on outcome(s) of a rule, as POST /zephr/public/rule-outcomes/v1/conversions." })
 export class RecordRuleConversionInput {
-  @Field(() => ID, { description: `The rule (version), at most ${RULE_ID_MAX_LENGTH} characters.` })
+  @Field(() => ID, {
+    description: `The rule (version), at most ${RULE_ID_MAX_LENGTH} characters; compared exactly (case and spaces matter).`,
+  })
   ruleId: string;
 
   @Field({
-    description: `One outcome id or a comma-separated list (trimmed, duplicates once, at most ${OUTCOMES_PER_CALL_MAX}, each ≤ ${OUTCOME_ID_MAX_LENGTH}).`,
+    description: `One outcome id or a comma-separated list (each id trimmed, duplicates once, at most ${OUTCOMES_PER_CALL_MAX}, each ≤ ${OUTCOME_ID_MAX_LENGTH}).`,
   })
   outcomeId: string;
 
   @Field({
-    description: `What the visitor converted on: REGISTERED, CUSTOMER or any string of at most ${CONVERSION_MAX_LENGTH} characters.`,
+    description: `What the visitor converted on: REGISTERED, CUSTOMER or any string of at most ${CONVERSION_MAX_LENGTH} characters, compared exactly (case and spaces matter).`,
   })
   conversion: string;
 

@@ -45,13 +45,15 @@ function sign(payload: JWTPayload, key: Parameters<SignJWT["sign"]>[0], alg: str
     .sign(key);
 }
 
-async function recordWith(token: string, visitor: string) {
+/** Records a conversion with the token as a Bearer token, or as the blaize_jwt cookie. */
+async function recordWith(token: string, visitor: string, transport: "bearer" | "cookie" = "bearer") {
   const response = await http(`${app.url}/zephr/public/rule-outcomes/v1/conversions`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      cookie: `blaize_tracking_id=${visitor}`,
-      authorization: `Bearer ${token}`,
+      ...(transport === "bearer"
+        ? { cookie: `blaize_tracking_id=${visitor}`, authorization: `Bearer ${token}` }
+        : { cookie: `blaize_tracking_id=${visitor}; blaize_jwt=${token}` }),
     },
     body: JSON.stringify({ ruleId: "jwks-rule", outcomeId: "A", conversion: "REGISTERED" }),
   });
@@ -89,5 +91,14 @@ describe("JWT verification with JWT_JWKS_URL", () => {
       .setExpirationTime("5m")
       .sign(new TextEncoder().encode("a-secret-that-is-long-enough-for-hs256!!"));
     expect(await recordWith(hs256, "j5")).toMatchObject({ status: 401, userIds: [] });
+  });
+
+  it("reads the blaize_jwt cookie the same way, and records a forged one as anonymous instead of refusing", async () => {
+    const signed = await sign({ sub: "cookie-user" }, ec.privateKey, "ES256", "ec-1");
+    expect(await recordWith(signed, "j6", "cookie")).toMatchObject({ status: 201, userIds: ["cookie-user"] });
+    const forged = await sign({ sub: "x" }, stranger.privateKey, "RS256", "rsa-1");
+    expect(await recordWith(forged, "j7", "cookie")).toMatchObject({ status: 201, userIds: [null] });
+    const metrics = await http(`${app.url}/metrics`);
+    expect(metrics.text).toMatch(/^conversions_jwt_cookies_ignored_total\{reason="bad_signature"\} 1$/m);
   });
 });

@@ -214,21 +214,37 @@ describe("POST /zephr/public/rule-outcomes/v1/conversions", () => {
     ]);
   });
 
-  it("trims ruleId and conversion and attributes a conversion after the visitor's exposure", async () => {
+  it("attributes a conversion after the visitor's exposure, trimming outcome ids around commas", async () => {
     const ruleId = newRuleId();
     const trackingId = randomUUID();
     expect((await post(EXPOSURES, { ruleId, outcomeId: "b" }, { trackingId })).status).toBe(201);
-    const response = await post(
-      CONVERSIONS,
-      { ruleId: `  ${ruleId}\t`, outcomeId: "a,b", conversion: " CUSTOMER " },
-      { trackingId },
-    );
+    const response = await post(CONVERSIONS, { ruleId, outcomeId: " a , b ", conversion: "CUSTOMER" }, { trackingId });
     expect(response.status, response.text).toBe(201);
     const rows = await conversionRows(ruleId);
     expect(rows.map((row) => [row.outcome_id, row.conversion, row.attributed])).toEqual([
       ["a", "CUSTOMER", 0],
       ["b", "CUSTOMER", 1],
     ]);
+  });
+
+  it("keeps ruleId and conversion exactly as sent: spaces make another rule and another type", async () => {
+    const ruleId = newRuleId();
+    const trackingId = randomUUID();
+    expect((await post(EXPOSURES, { ruleId, outcomeId: "b" }, { trackingId })).status).toBe(201);
+    const spaced = `  ${ruleId}\t`;
+    const response = await post(
+      CONVERSIONS,
+      { ruleId: spaced, outcomeId: "b", conversion: " CUSTOMER " },
+      { trackingId },
+    );
+    expect(response.status, response.text).toBe(201);
+    expect(await conversionRows(ruleId)).toEqual([]);
+    // Not exposed under the spaced rule id: the event is stored, unattributed.
+    expect((await conversionRows(spaced)).map((row) => [row.rule_id, row.conversion, row.attributed])).toEqual([
+      [spaced, " CUSTOMER ", 0],
+    ]);
+    expect((await outcomeRows(ruleId)).map((row) => row.exposures)).toEqual([1]);
+    expect((await outcomeRows(spaced)).map((row) => row.exposures)).toEqual([0]);
   });
 });
 
@@ -518,14 +534,18 @@ describe("the tenant: the request's host", () => {
 });
 
 describe("the user: a JWT through Zephr's transports", () => {
-  const transports: [string, (token: string) => Call][] = [
+  /** Where a caller presents a token on purpose: a token there must verify. */
+  const explicitTransports: [string, (token: string) => Call][] = [
     ["the jwt query parameter", (token) => ({ query: `?jwt=${encodeURIComponent(token)}` })],
     ["X-Blaize-Jwt", (token) => ({ headers: { "x-blaize-jwt": token } })],
     ["X-Zephr-Jwt", (token) => ({ headers: { "x-zephr-jwt": token } })],
     ["Authorization: Bearer", (token) => ({ headers: { authorization: `Bearer ${token}` } })],
-    ["the blaize_jwt cookie", (token) => ({ cookies: { blaize_jwt: token } })],
-    ["the blaize_session cookie", (token) => ({ cookies: { blaize_session: token } })],
   ];
+  const cookieTransport: [string, (token: string) => Call] = [
+    "the blaize_jwt cookie",
+    (token) => ({ cookies: { blaize_jwt: token } }),
+  ];
+  const transports = [...explicitTransports, cookieTransport];
 
   for (const { name, path } of ENDPOINTS) {
     for (const [transport, call] of transports) {
@@ -551,18 +571,25 @@ describe("the user: a JWT through Zephr's transports", () => {
     });
   }
 
-  it("takes the sub of the first transport in Zephr's order when several tokens verify", async () => {
+  it("takes the sub of the first transport in Zephr's order when several tokens verify, the cookie last", async () => {
     const ruleId = newRuleId();
     const response = await post(CONVERSIONS, bodyFor(CONVERSIONS, ruleId, "a"), {
       query: `?jwt=${await validToken("from-query")}`,
       headers: { authorization: `Bearer ${await validToken("from-bearer")}` },
-      cookies: { blaize_session: await validToken("from-session") },
+      cookies: { blaize_jwt: await validToken("from-cookie") },
     });
     expect(response.status, response.text).toBe(201);
     expect((await conversionRows(ruleId)).map((row) => row.user_id)).toEqual(["from-query"]);
+    const cookieOnly = newRuleId();
+    const withoutSub = await post(CONVERSIONS, bodyFor(CONVERSIONS, cookieOnly, "a"), {
+      headers: { "x-blaize-jwt": await validToken(null) },
+      cookies: { blaize_jwt: await validToken("from-cookie") },
+    });
+    expect(withoutSub.status, withoutSub.text).toBe(201);
+    expect((await conversionRows(cookieOnly)).map((row) => row.user_id)).toEqual(["from-cookie"]);
   });
 
-  describe("401 with {message}, nothing stored", () => {
+  describe("401 with {message}, nothing stored, for an explicit token that does not verify", () => {
     const now = () => Math.floor(Date.now() / 1000);
     const badTokens: [string, () => Promise<string>][] = [
       [
@@ -613,9 +640,9 @@ describe("the user: a JWT through Zephr's transports", () => {
       }
     }
 
-    it("refuses a bad token in every transport", async () => {
+    it("refuses a bad token in every explicit transport", async () => {
       const bad = await hs256({ sub: "u", iss: ISSUER, aud: AUDIENCE, exp: now() + 300 }, OTHER_SECRET);
-      for (const [transport, call] of transports) {
+      for (const [transport, call] of explicitTransports) {
         const response = await expectRefused(() => post(CONVERSIONS, bodyFor(CONVERSIONS, "r", "a"), call(bad)), 401);
         expect(response.body.message, transport).toBe("Invalid token: bad signature");
       }
@@ -626,8 +653,20 @@ describe("the user: a JWT through Zephr's transports", () => {
       await expectRefused(
         () =>
           post(CONVERSIONS, bodyFor(CONVERSIONS, newRuleId(), "a"), {
-            headers: { "x-zephr-jwt": valid },
-            cookies: { blaize_session: "garbage" },
+            // The valid one comes first in Zephr's order: the invalid one must still be checked.
+            headers: { "x-blaize-jwt": valid, "x-zephr-jwt": "garbage" },
+          }),
+        401,
+      );
+    });
+
+    it("refuses a bad explicit token even beside a valid blaize_jwt cookie", async () => {
+      const cookie = await validToken("u");
+      await expectRefused(
+        () =>
+          post(CONVERSIONS, bodyFor(CONVERSIONS, newRuleId(), "a"), {
+            headers: { authorization: "Bearer garbage" },
+            cookies: { blaize_jwt: cookie },
           }),
         401,
       );
@@ -639,22 +678,108 @@ describe("the user: a JWT through Zephr's transports", () => {
         401,
       );
     });
+  });
 
-    it("refuses any token, even a well-formed one, when neither JWT_SECRET nor JWT_JWKS_URL is set", async () => {
-      const token = await validToken("u");
-      for (const { path } of ENDPOINTS) {
-        await expectRefused(
-          () => post(path, bodyFor(path, newRuleId(), "a"), { target: proxied, headers: { "x-zephr-jwt": token } }),
-          401,
-          /^Invalid token/,
-          proxied,
-        );
+  describe("a blaize_jwt cookie that does not verify: recorded as anonymous, and counted", () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const staleCookies: [string, string, () => Promise<string>][] = [
+      ["an expired token", "expired", () => hs256({ sub: "u", iss: ISSUER, aud: AUDIENCE, exp: now() - 60 })],
+      [
+        "a token signed with another key",
+        "bad_signature",
+        () => hs256({ sub: "u", iss: ISSUER, aud: AUDIENCE, exp: now() + 300 }, OTHER_SECRET),
+      ],
+      ["a malformed token", "malformed", async () => "not-a-jwt"],
+      ["a wrong audience", "claim_rejected", () => hs256({ sub: "u", iss: ISSUER, aud: "x", exp: now() + 300 })],
+    ];
+
+    for (const { name, path } of ENDPOINTS) {
+      for (const [label, reason, make] of staleCookies) {
+        it(`${name}: ${label} (reason ${reason})`, async () => {
+          const before = await ignoredCookies(reason);
+          const ruleId = newRuleId();
+          const response = await post(path, bodyFor(path, ruleId, "a,b"), { cookies: { blaize_jwt: await make() } });
+          expect(response.status, response.text).toBe(201);
+          expect((await storedRows(path, ruleId)).map((row) => row.user_id)).toEqual([null, null]);
+          expect(await ignoredCookies(reason)).toBe(before + 1);
+        });
       }
+    }
+
+    it("keeps the sub of a valid explicit token beside a stale cookie, and counts the cookie", async () => {
+      const before = await ignoredCookies("expired");
       const ruleId = newRuleId();
-      expect((await post(CONVERSIONS, bodyFor(CONVERSIONS, ruleId, "a"), { target: proxied })).status).toBe(201);
+      const stale = await hs256({ sub: "old", iss: ISSUER, aud: AUDIENCE, exp: now() - 60 });
+      const response = await post(CONVERSIONS, bodyFor(CONVERSIONS, ruleId, "a"), {
+        headers: { "x-zephr-jwt": await validToken("fresh") },
+        cookies: { blaize_jwt: stale },
+      });
+      expect(response.status, response.text).toBe(201);
+      expect((await conversionRows(ruleId)).map((row) => row.user_id)).toEqual(["fresh"]);
+      expect(await ignoredCookies("expired")).toBe(before + 1);
     });
   });
+
+  describe("blaize_session: Zephr's opaque session cookie, never read", () => {
+    for (const { name, path } of ENDPOINTS) {
+      it(`${name}: records the event whatever blaize_session holds, without a user id from it`, async () => {
+        const values = [
+          "garbage",
+          "a.b.c",
+          await validToken("from-session"),
+          await hs256({ sub: "u", exp: Math.floor(Date.now() / 1000) - 60 }, OTHER_SECRET),
+        ];
+        for (const value of values) {
+          const ruleId = newRuleId();
+          const response = await post(path, bodyFor(path, ruleId, "a"), { cookies: { blaize_session: value } });
+          expect(response.status, response.text).toBe(201);
+          expect((await storedRows(path, ruleId)).map((row) => row.user_id)).toEqual([null]);
+        }
+      });
+    }
+
+    it("does not stand in the way of a valid blaize_jwt cookie", async () => {
+      const ruleId = newRuleId();
+      const response = await post(CONVERSIONS, bodyFor(CONVERSIONS, ruleId, "a"), {
+        cookies: { blaize_session: "opaque-session-id", blaize_jwt: await validToken("from-cookie") },
+      });
+      expect(response.status, response.text).toBe(201);
+      expect((await conversionRows(ruleId)).map((row) => row.user_id)).toEqual(["from-cookie"]);
+    });
+  });
+
+  describe("neither JWT_SECRET nor JWT_JWKS_URL configured: tokens are ignored", () => {
+    for (const { name, path } of ENDPOINTS) {
+      it(`${name}: records valid, bad and garbage tokens in every transport as anonymous`, async () => {
+        const tokens = [await validToken("u"), await validToken("u").then((t) => `${t}x`), "garbage"];
+        const before = await ignoredCookies("malformed", proxied);
+        for (const token of tokens) {
+          for (const [transport, call] of transports) {
+            const ruleId = newRuleId();
+            const response = await post(path, bodyFor(path, ruleId, "a"), { target: proxied, ...call(token) });
+            expect(response.status, `${transport}: ${response.text}`).toBe(201);
+            expect(
+              (await storedRows(path, ruleId, proxied)).map((row) => row.user_id),
+              transport,
+            ).toEqual([null]);
+          }
+        }
+        // Nothing verifies without a key: ignoring a cookie then is no sign of a stale session.
+        expect(await ignoredCookies("malformed", proxied)).toBe(before);
+      });
+    }
+  });
 });
+
+/** conversions_jwt_cookies_ignored_total{reason} as GET /metrics shows it (0 before the first). */
+async function ignoredCookies(reason: string, target = app): Promise<number> {
+  const response = await rawRequest(`${target.url}/metrics`);
+  expect(response.status).toBe(200);
+  const line = response.text
+    .split("\n")
+    .find((row) => row.startsWith(`conversions_jwt_cookies_ignored_total{reason="${reason}"} `));
+  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+}
 
 describe("GraphQL twins", () => {
   const RECORD_CONVERSION = `mutation Record($input: RecordRuleConversionInput!) {
@@ -739,6 +864,39 @@ describe("GraphQL twins", () => {
       );
       expect(response.status, response.text).toBe(200);
       expect((await conversionRows(ruleId)).map((row) => row.user_id)).toEqual(["graph-user"]);
+    });
+
+    it("records a forwarded stale blaize_jwt cookie or any blaize_session as anonymous, and counts the cookie", async () => {
+      const before = await ignoredCookies("expired");
+      const expired = await hs256({ sub: "u", iss: ISSUER, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) - 60 });
+      const ruleId = newRuleId();
+      for (const [outcomeId, cookie] of [
+        ["a", `blaize_tracking_id=t-1; blaize_jwt=${expired}`],
+        ["b", "blaize_tracking_id=t-1; blaize_session=garbage"],
+      ]) {
+        const response = await gql(
+          RECORD_CONVERSION,
+          { input: { ruleId, outcomeId, conversion: "C" } },
+          { headers: { cookie } },
+        );
+        expect(response.status, response.text).toBe(200);
+      }
+      expect((await conversionRows(ruleId)).map((row) => [row.outcome_id, row.user_id])).toEqual([
+        ["a", null],
+        ["b", null],
+      ]);
+      expect(await ignoredCookies("expired")).toBe(before + 1);
+    });
+
+    it("records a valid token as anonymous when no JWT verification is configured", async () => {
+      const ruleId = newRuleId();
+      const response = await gql(
+        RECORD_CONVERSION,
+        { input: { ruleId, outcomeId: "a", conversion: "C", trackingId: "t-1" } },
+        { target: proxied, headers: { "x-zephr-jwt": await validToken("graph-user"), cookie: "blaize_jwt=garbage" } },
+      );
+      expect(response.status, response.text).toBe(200);
+      expect((await conversionRows(ruleId, proxied)).map((row) => row.user_id)).toEqual([null]);
     });
 
     it("is BAD_USER_INPUT with HTTP 400 without a tracking id", async () => {
@@ -844,6 +1002,19 @@ describe("GraphQL twins", () => {
       );
       expect(response.status, response.text).toBe(200);
       expect((await exposureRows(ruleId)).map((row) => row.tracking_id)).toEqual([fromCookie]);
+    });
+
+    it("records a forwarded malformed blaize_jwt cookie as anonymous", async () => {
+      const before = await ignoredCookies("malformed");
+      const ruleId = newRuleId();
+      const response = await gql(
+        RECORD_EXPOSURE,
+        { input: { ruleId, outcomeId: "a", trackingId: "t-2" } },
+        { headers: { cookie: "blaize_jwt=garbage; blaize_session=opaque" } },
+      );
+      expect(response.status, response.text).toBe(200);
+      expect((await exposureRows(ruleId)).map((row) => row.user_id)).toEqual([null]);
+      expect(await ignoredCookies("malformed")).toBe(before + 1);
     });
 
     it("is BAD_USER_INPUT with HTTP 400 without a tracking id", async () => {
