@@ -35,6 +35,11 @@ const configSchema = z.object({
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Distinct outcomes one rule may have; an event naming one more is refused (400). */
   MAX_OUTCOMES_PER_RULE: z.coerce.number().int().min(2).max(1_000).default(100),
+  /**
+   * How long a request waits for a database that does not answer (paused, restarting, unreachable,
+   * a locked SQLite file) before it gets 503 with Retry-After; also bounds new connections and /ready.
+   */
+  DB_UNAVAILABLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
