@@ -16,6 +16,7 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { requestDeadline } from "./http/request-deadline";
 import { loggerOptions } from "./logger";
 import { metricsRoutes } from "./metrics";
 import { outcomeStatsCsvRoutes, zephrRoutes } from "./rules/rule.routes";
@@ -60,6 +61,7 @@ export async function buildApp(config: AppConfig, services: Services, logger: Lo
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  requestDeadline(app, services.deadline);
   // Once shutdown starts, answers close their connection: keep-alive clients must not hold the
   // process open until their idle timeout.
   let closing = false;
@@ -74,7 +76,7 @@ export async function buildApp(config: AppConfig, services: Services, logger: Lo
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
   // Not encapsulated: its onResponse hook must see every route.
   if (config.METRICS_ENABLED) await metricsRoutes(app, { writer: services.writer, rateLimits: services.rateLimits });
-  await app.register(healthRoutes, { dataSource: services.dataSource });
+  await app.register(healthRoutes, { dataSource: services.dataSource, deadline: services.deadline });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {
     rules: services.rules,

@@ -15,7 +15,8 @@ import { Conversion } from "./conversions/conversion.entity";
 import { ConversionService } from "./conversions/conversion.service";
 import { type ConversionEvent, writeConversions } from "./conversions/conversion.writer";
 import { BatchWriter } from "./db/batch-writer";
-import { persistInTransaction } from "./db/persist-in-transaction";
+import { DatabaseDeadline } from "./db/deadline";
+import { type PersistOptions, persistInTransaction } from "./db/persist-in-transaction";
 import { Organisation } from "./organisations/organisation.entity";
 import { OrganisationService } from "./organisations/organisation.service";
 import { RateLimitStore } from "./rate-limit/rate-limiter";
@@ -64,14 +65,18 @@ async function writeEvents(
 }
 
 /** The persist function of the writer: every event kind in one retried transaction per batch. */
-export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits) {
-  return persistInTransaction<StoredEvent, undefined>(dataSource, (manager, events) =>
-    writeEvents(manager, events, limits),
+export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits, options: PersistOptions = {}) {
+  return persistInTransaction<StoredEvent, undefined>(
+    dataSource,
+    (manager, events) => writeEvents(manager, events, limits),
+    options,
   );
 }
 
 export interface Services {
   dataSource: DataSource;
+  /** Each request's bound on waiting for the database (DB_UNAVAILABLE_TIMEOUT_MS). */
+  deadline: DatabaseDeadline;
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
   contacts: ContactService;
@@ -88,6 +93,7 @@ export type ServiceSettings = Pick<
   | "API_KEY_CACHE_TTL_MS"
   | "WRITER_MAX_BATCH"
   | "WRITER_MAX_QUEUE"
+  | "DB_UNAVAILABLE_TIMEOUT_MS"
   | "MAX_OUTCOMES_PER_RULE"
   | "DEFAULT_ORGANISATION_ID"
   | "SITE_CACHE_TTL_MS"
@@ -114,15 +120,26 @@ export function createServices(
   settings: ServiceSettings,
   options: ServiceOptions = {},
 ): Services {
+  const deadline = new DatabaseDeadline(settings.DB_UNAVAILABLE_TIMEOUT_MS);
   const writer = new BatchWriter<StoredEvent, undefined>(
-    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }),
-    { maxBatch: settings.WRITER_MAX_BATCH, maxQueue: settings.WRITER_MAX_QUEUE },
+    persistEvents(
+      dataSource,
+      { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE },
+      { deadline, logger: options.logger },
+    ),
+    {
+      maxBatch: settings.WRITER_MAX_BATCH,
+      maxQueue: settings.WRITER_MAX_QUEUE,
+      deadline: () => deadline.at(),
+      expired: () => deadline.unreachable(),
+    },
     options.logger,
   );
-  const contacts = new ContactService(dataSource);
+  const contacts = new ContactService(dataSource, deadline);
   const sites = new SiteService(dataSource, {
     defaultOrganisationId: settings.DEFAULT_ORGANISATION_ID,
     cacheTtlMs: settings.SITE_CACHE_TTL_MS,
+    deadline,
   });
   const jwt = new JwtVerifier({
     secret: settings.JWT_SECRET,
@@ -142,12 +159,14 @@ export function createServices(
   };
   return {
     dataSource,
+    deadline,
     organisations: new OrganisationService(dataSource),
     apiKeys: new ApiKeyService(
       dataSource,
       settings.API_KEY_CACHE_TTL_MS,
       Date.now,
       rateLimits.limiter("api-key", settings.API_KEY_RATE_LIMIT_PER_SECOND, 1),
+      deadline,
     ),
     contacts,
     conversions: new ConversionService(dataSource, contacts, writer),

@@ -4,6 +4,7 @@ import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
+import type { DatabaseDeadline } from "../db/deadline";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
 import { contactEmailProblem, normalizeEmail } from "./email";
@@ -38,7 +39,11 @@ export class ContactService {
     maxBatchSize: 500,
   });
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Bounds the lookup on every log (503 instead of a hang when the database does not answer). */
+    private readonly deadline?: DatabaseDeadline,
+  ) {}
 
   /** The id of the organisation's contact with this email (any case, surrounding spaces), or null. */
   findContactId(organisationId: string, email: string): Promise<string | null> {
@@ -65,7 +70,8 @@ export class ContactService {
       else builder.orWhere(clause, parameters);
       index++;
     }
-    for (const row of await builder.getMany()) found.set(`${row.organisationId}\u0000${row.email}`, row.id);
+    const rows = this.deadline ? await this.deadline.bound(() => builder.getMany()) : await builder.getMany();
+    for (const row of rows) found.set(`${row.organisationId}\u0000${row.email}`, row.id);
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);
   }
 
