@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Pauses the shared MariaDB server: run alone by vitest.outage.config.mts (npm run test:outage).
+    exclude: [...configDefaults.exclude, "test/db/database-outage.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     setupFiles: ["reflect-metadata"],
     testTimeout: 30_000,

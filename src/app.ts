@@ -16,6 +16,7 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { requestDeadline } from "./http/request-deadline";
 import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
 import { metricsRoute, type ServiceMetrics } from "./metrics";
@@ -83,6 +84,7 @@ export async function buildApp(
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  requestDeadline(app, services.deadline);
   // Once shutdown starts, answers close their connection: keep-alive clients must not hold the
   // process open until their idle timeout.
   let closing = false;
@@ -100,7 +102,7 @@ export async function buildApp(
     metrics.observeRequests(app);
     if (config.METRICS_PORT === undefined) metricsRoute(app, metrics);
   }
-  await app.register(healthRoutes, { dataSource: services.dataSource });
+  await app.register(healthRoutes, { dataSource: services.dataSource, deadline: services.deadline });
   await app.register(conversionRoutes, { conversions: services.conversions });
   await app.register(zephrRoutes, {
     rules: services.rules,

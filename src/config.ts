@@ -35,8 +35,6 @@ const configSchema = z.object({
   CONTACT_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Events written by one INSERT at most. */
   WRITER_MAX_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
-  /** Batches written at the same time at most (MySQL/MariaDB; SQLite writes one at a time). */
-  WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** Events waiting for the database at most; beyond it requests get 503 with Retry-After. */
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Distinct outcomes one rule may have; an event naming one more is refused (400). */
@@ -49,6 +47,11 @@ const configSchema = z.object({
     .default(24),
   /** How often expired Idempotency-Keys are swept. */
   IDEMPOTENCY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  /**
+   * How long a request waits for a database that does not answer (paused, restarting, unreachable,
+   * a locked SQLite file) before it gets 503 with Retry-After; also bounds new connections and /ready.
+   */
+  DB_UNAVAILABLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Grace period for in-flight requests and queued events at shutdown. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** The whole request (headers and body) must arrive within this; a slower client gets 408. */

@@ -57,6 +57,32 @@ export class Overloaded extends DomainError {
   ) {
     super(message);
   }
+
+  /** Retry-After over GraphQL too (Apollo sets headers from extensions.http). */
+  override get extensions(): Record<string, unknown> {
+    return {
+      code: this.graphqlCode,
+      retryAfterSeconds: this.retryAfterSeconds,
+      http: { status: this.httpStatus, headers: new Map([["retry-after", String(this.retryAfterSeconds)]]) },
+    };
+  }
+}
+
+/**
+ * The database did not answer within DB_UNAVAILABLE_TIMEOUT_MS, or refused the connection: nothing
+ * of the request was stored, unless `outcomeUnknown` (its commit was sent and not answered).
+ */
+export class DatabaseUnreachable extends Overloaded {
+  constructor(
+    message = "The database is not answering, retry shortly",
+    retryAfterSeconds = 2,
+    /** The commit was sent before the deadline: the event may still be stored by the database. */
+    readonly outcomeUnknown = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, retryAfterSeconds);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
 }
 
 /** Too many calls in the current window of a rate limit. */

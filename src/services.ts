@@ -15,7 +15,8 @@ import { Conversion } from "./conversions/conversion.entity";
 import { ConversionService } from "./conversions/conversion.service";
 import { type ConversionEvent, writeConversions } from "./conversions/conversion.writer";
 import { BatchWriter } from "./db/batch-writer";
-import { persistInTransaction } from "./db/persist-in-transaction";
+import { DatabaseDeadline } from "./db/deadline";
+import { type PersistOptions, persistInTransaction } from "./db/persist-in-transaction";
 import { IdempotencyService, type Replayed } from "./idempotency/idempotency.service";
 import { IdempotencyKey } from "./idempotency/idempotency-key.entity";
 import { Organisation } from "./organisations/organisation.entity";
@@ -86,14 +87,23 @@ async function writeEvents(
 }
 
 /** The persist function of the writer: every event kind in one retried transaction per batch. */
-export function persistEvents(dataSource: DataSource, limits: RuleWriteLimits, idempotency: IdempotencyService) {
-  return persistInTransaction<StoredEvent, Replayed | undefined>(dataSource, (manager, events) =>
-    writeEvents(manager, events, limits, idempotency),
+export function persistEvents(
+  dataSource: DataSource,
+  limits: RuleWriteLimits,
+  idempotency: IdempotencyService,
+  options: PersistOptions = {},
+) {
+  return persistInTransaction<StoredEvent, Replayed | undefined>(
+    dataSource,
+    (manager, events) => writeEvents(manager, events, limits, idempotency),
+    options,
   );
 }
 
 export interface Services {
   dataSource: DataSource;
+  /** Each request's bound on waiting for the database (DB_UNAVAILABLE_TIMEOUT_MS). */
+  deadline: DatabaseDeadline;
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
   contacts: ContactService;
@@ -112,7 +122,7 @@ export type ServiceSettings = Pick<
   | "CONTACT_CACHE_TTL_MS"
   | "WRITER_MAX_BATCH"
   | "WRITER_MAX_QUEUE"
-  | "WRITER_CONCURRENCY"
+  | "DB_UNAVAILABLE_TIMEOUT_MS"
   | "MAX_OUTCOMES_PER_RULE"
   | "IDEMPOTENCY_TTL_HOURS"
   | "IDEMPOTENCY_SWEEP_INTERVAL_MS"
@@ -141,6 +151,7 @@ export function createServices(
   settings: ServiceSettings,
   options: ServiceOptions = {},
 ): Services {
+  const deadline = new DatabaseDeadline(settings.DB_UNAVAILABLE_TIMEOUT_MS);
   const idempotency = new IdempotencyService(
     dataSource,
     {
@@ -151,18 +162,23 @@ export function createServices(
     options.logger,
   );
   const writer = new BatchWriter<StoredEvent, Replayed | undefined>(
-    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }, idempotency),
+    persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }, idempotency, {
+      deadline,
+      logger: options.logger,
+    }),
     {
       maxBatch: settings.WRITER_MAX_BATCH,
       maxQueue: settings.WRITER_MAX_QUEUE,
-      concurrency: dataSource.options.type === "better-sqlite3" ? 1 : settings.WRITER_CONCURRENCY,
+      deadline: () => deadline.at(),
+      expired: () => deadline.unreachable(),
     },
     options.logger,
   );
-  const contacts = new ContactService(dataSource, settings.CONTACT_CACHE_TTL_MS);
+  const contacts = new ContactService(dataSource, deadline, settings.CONTACT_CACHE_TTL_MS);
   const sites = new SiteService(dataSource, {
     defaultOrganisationId: settings.DEFAULT_ORGANISATION_ID,
     cacheTtlMs: settings.SITE_CACHE_TTL_MS,
+    deadline,
   });
   const jwt = new JwtVerifier({
     secret: settings.JWT_SECRET,
@@ -182,12 +198,14 @@ export function createServices(
   };
   return {
     dataSource,
+    deadline,
     organisations: new OrganisationService(dataSource),
     apiKeys: new ApiKeyService(
       dataSource,
       settings.API_KEY_CACHE_TTL_MS,
       Date.now,
       rateLimits.limiter("api-key", settings.API_KEY_RATE_LIMIT_PER_SECOND, 1),
+      deadline,
     ),
     contacts,
     conversions: new ConversionService(dataSource, contacts, writer, idempotency),

@@ -2,6 +2,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { DataSource } from "typeorm";
+import type { DatabaseDeadline } from "../db/deadline";
 import { NotFound, Unauthenticated } from "../errors";
 import { headerOf } from "../http/headers";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
@@ -42,6 +43,8 @@ export class ApiKeyService {
     private readonly now: () => number = Date.now,
     /** Calls per key per window (API_KEY_RATE_LIMIT_PER_SECOND); null: unlimited. */
     private readonly callLimit: RateLimiter | null = null,
+    /** Bounds the key's lookup (503 instead of a hang when the database does not answer). */
+    private readonly deadline?: DatabaseDeadline,
   ) {}
 
   async create(organisationId: string, name?: string | null): Promise<IssuedApiKey> {
@@ -92,7 +95,8 @@ export class ApiKeyService {
     if (cached) this.cache.delete(cacheKey);
 
     const match = KEY_PATTERN.exec(presented);
-    const row = match ? await this.dataSource.getRepository(ApiKey).findOneBy({ prefix: match[1] }) : null;
+    const find = async () => (match ? this.dataSource.getRepository(ApiKey).findOneBy({ prefix: match[1] }) : null);
+    const row = this.deadline ? await this.deadline.bound(find) : await find();
     const stored = row ? Buffer.from(row.keyHash, "hex") : DUMMY_HASH;
     const equal = stored.length === hash.length && timingSafeEqual(stored, hash);
     if (!row || !equal || row.revokedAt) throw new Unauthenticated("Invalid API key");

@@ -4,6 +4,7 @@ import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, type EntityManager, In } from "typeorm";
+import type { DatabaseDeadline } from "../db/deadline";
 import { dialectOf, selectWhereIn } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
@@ -50,6 +51,8 @@ export class ContactService {
 
   constructor(
     private readonly dataSource: DataSource,
+    /** Bounds the lookup on every log (503 instead of a hang when the database does not answer). */
+    private readonly deadline?: DatabaseDeadline,
     private readonly cacheTtlMs = 60_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -79,12 +82,14 @@ export class ContactService {
     const found = new Map<string, string>();
     // Plain SQL through the driver: this runs for every request that misses the cache.
     for (const [organisationId, emails] of emailsByOrganisation) {
-      const rows = await selectWhereIn<{ id: string; email: string }>(
-        this.dataSource.manager,
-        "SELECT id, email FROM contacts WHERE organisation_id = ? AND email",
-        [...emails],
-        [organisationId],
-      );
+      const select = () =>
+        selectWhereIn<{ id: string; email: string }>(
+          this.dataSource.manager,
+          "SELECT id, email FROM contacts WHERE organisation_id = ? AND email",
+          [...emails],
+          [organisationId],
+        );
+      const rows = this.deadline ? await this.deadline.bound(select) : await select();
       for (const row of rows) found.set(`${organisationId}\u0000${row.email}`, row.id);
     }
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);

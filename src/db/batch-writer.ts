@@ -3,23 +3,26 @@
 // (no timer to wait out). A request is answered only when the batch holding its event committed.
 // The persist function may answer each item on its own: a value (e.g. "stored" or "replayed") or
 // an Error that refuses that item alone while its neighbours commit.
+// With a deadline (DB_UNAVAILABLE_TIMEOUT_MS), an item still queued at its request's deadline is
+// answered 503 and never sent; a batch is handed its earliest item's deadline, and a batch the
+// database could not take is not retried item by item against a database that is away.
 import type { Logger } from "pino";
-import { Overloaded, ShuttingDown } from "../errors";
+import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../errors";
 
 export interface BatchWriterOptions {
   /** Items persisted by one call of the persist function at most. */
   maxBatch: number;
   /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
   maxQueue: number;
-  /**
-   * Batches written at the same time at most (default 1). A second one in flight keeps the
-   * database busy while the first commits; on SQLite transactions run one at a time anyway.
-   */
-  concurrency?: number;
+  /** The current request's deadline for the database (epoch ms); unset: items wait as long as it takes. */
+  deadline?: () => number;
+  /** The error of an item whose deadline passed while it was queued. */
+  expired?: () => Error;
 }
 
 interface PendingItem<T, R> {
   item: T;
+  deadline: number;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
@@ -27,9 +30,10 @@ interface PendingItem<T, R> {
 /**
  * Stores a batch in one transaction. Either nothing (every item is stored, its result undefined)
  * or one entry per item, in order: its result, or an Error refusing that item (nothing of it stored).
+ * `deadline` (epoch ms, when the writer has one): when the batch's first caller stops waiting.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a persist function that answers nothing returns Promise<void>
-export type PersistBatch<T, R> = (items: T[]) => Promise<void | readonly (R | Error)[]>;
+export type PersistBatch<T, R> = (items: T[], deadline?: number) => Promise<void | readonly (R | Error)[]>;
 
 /**
  * Where a domain hands its events: resolves once the event is committed. Domains depend on this
@@ -45,9 +49,9 @@ export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean
 export class BatchWriter<T, R = void> implements EventSink<T, R> {
   private readonly queue: PendingItem<T, R>[] = [];
   private observer?: BatchObserver;
-  /** The flush loops running: at most `concurrency`, each writing one batch at a time. */
-  private readonly flushing = new Set<Promise<void>>();
+  private flushing: Promise<void> | null = null;
   private closed = false;
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly persist: PersistBatch<T, R>,
@@ -59,12 +63,11 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   enqueue(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ShuttingDown());
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
+    const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      if (this.flushing.size < (this.options.concurrency ?? 1)) {
-        const loop: Promise<void> = this.flushLoop().finally(() => this.flushing.delete(loop));
-        this.flushing.add(loop);
-      }
+      this.queue.push({ item, deadline, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+      else this.watchExpiry();
     });
   }
 
@@ -79,22 +82,63 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   /** Refuses new items and waits until every accepted item is stored (or failed). */
   async drain(): Promise<void> {
     this.closed = true;
-    while (this.flushing.size > 0) await Promise.all(this.flushing);
+    while (this.flushing) await this.flushing;
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      await this.persistBatch(batch);
+    try {
+      while (this.queue.length > 0) {
+        this.expireQueued();
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        if (batch.length > 0) await this.persistBatch(batch);
+      }
+    } finally {
+      this.flushing = null;
+      if (this.expiryTimer) clearTimeout(this.expiryTimer);
+      this.expiryTimer = null;
     }
+  }
+
+  /** One timer for the whole queue, set for its oldest item: cheap at any rate of events. */
+  private watchExpiry(): void {
+    if (this.expiryTimer || this.queue.length === 0) return;
+    const next = this.queue[0].deadline;
+    if (!Number.isFinite(next)) return;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null;
+        this.expireQueued();
+        this.watchExpiry();
+      },
+      Math.max(0, next - Date.now()),
+    );
+    this.expiryTimer.unref();
+  }
+
+  /** Answers (503) every queued item whose request stopped waiting; none of them was sent. */
+  private expireQueued(): void {
+    const now = Date.now();
+    if (!this.queue.some((pending) => pending.deadline <= now)) return;
+    const kept = this.queue.filter((pending) => pending.deadline > now);
+    for (const pending of this.queue) {
+      if (pending.deadline <= now) pending.reject(this.options.expired?.() ?? new DatabaseUnreachable());
+    }
+    this.queue.splice(0, this.queue.length, ...kept);
   }
 
   private async persistBatch(batch: PendingItem<T, R>[]): Promise<void> {
     const started = process.hrtime.bigint();
     const report = (ok: boolean) =>
       this.observer?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
+    const deadline = batch.reduce(
+      (earliest, pending) => Math.min(earliest, pending.deadline),
+      Number.POSITIVE_INFINITY,
+    );
     try {
-      const results = await this.persist(batch.map((pending) => pending.item));
+      const results = await this.persist(
+        batch.map((pending) => pending.item),
+        Number.isFinite(deadline) ? deadline : undefined,
+      );
       report(true);
       batch.forEach((pending, index) => {
         const result = results?.[index];
@@ -103,6 +147,16 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
       });
     } catch (error) {
       report(false);
+      if (error instanceof DatabaseUnreachable) {
+        // Given up at the earliest item's deadline with nothing stored: the items whose requests
+        // still wait go back to the head of the queue (their own deadline bounds them); the
+        // others are answered. An unknown outcome is never retried: it may have been stored.
+        const now = Date.now();
+        const again = error.outcomeUnknown ? [] : batch.filter((pending) => pending.deadline > now);
+        for (const pending of batch) if (!again.includes(pending)) pending.reject(error);
+        this.queue.unshift(...again);
+        return;
+      }
       if (batch.length === 1) {
         batch[0].reject(error);
         return;

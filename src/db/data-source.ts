@@ -24,17 +24,22 @@ export interface DatabaseTarget {
 export interface DatabaseSettings {
   DATABASE_URL?: string;
   SQLITE_PATH: string;
+  /** Bounds connecting (MySQL) and waiting for a locked file (SQLite); see DatabaseDeadline. */
+  DB_UNAVAILABLE_TIMEOUT_MS?: number;
 }
+
+const DEFAULT_UNAVAILABLE_TIMEOUT_MS = 5_000;
 
 export async function resolveDatabaseTarget(settings: DatabaseSettings): Promise<DatabaseTarget> {
   const url = settings.DATABASE_URL?.trim();
-  if (!url) return sqliteTarget(settings.SQLITE_PATH);
-  if (url.startsWith("sqlite:")) return sqliteTarget(url.slice("sqlite:".length).replace(/^\/\//, ""));
-  if (/^(mysql|mariadb):\/\//.test(url)) return mysqlTarget(url);
+  const timeoutMs = settings.DB_UNAVAILABLE_TIMEOUT_MS ?? DEFAULT_UNAVAILABLE_TIMEOUT_MS;
+  if (!url) return sqliteTarget(settings.SQLITE_PATH, timeoutMs);
+  if (url.startsWith("sqlite:")) return sqliteTarget(url.slice("sqlite:".length).replace(/^\/\//, ""), timeoutMs);
+  if (/^(mysql|mariadb):\/\//.test(url)) return mysqlTarget(url, timeoutMs);
   throw new DatabaseUnavailable("DATABASE_URL must start with mysql://, mariadb:// or sqlite:");
 }
 
-function sqliteTarget(path: string): DatabaseTarget {
+function sqliteTarget(path: string, timeoutMs: number): DatabaseTarget {
   const inMemory = path === ":memory:";
   const database = inMemory ? path : resolve(path);
   if (!inMemory) mkdirSync(dirname(database), { recursive: true });
@@ -47,15 +52,17 @@ function sqliteTarget(path: string): DatabaseTarget {
       migrations: sqliteMigrations,
       migrationsTransactionMode: "each",
       enableWAL: !inMemory,
-      // Admin commands and the server may share the file: wait for a lock instead of failing.
+      // Admin commands and the server may share the file: wait for a lock instead of failing. The
+      // wait blocks the process (better-sqlite3 is synchronous), so it is short, a twentieth of a
+      // request's budget at most: the writer retries within the budget, then answers 503.
       prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
-        db.pragma("busy_timeout = 5000");
+        db.pragma(`busy_timeout = ${Math.min(250, Math.max(10, Math.floor(timeoutMs / 20)))}`);
       },
     },
   };
 }
 
-async function mysqlTarget(url: string): Promise<DatabaseTarget> {
+async function mysqlTarget(url: string, timeoutMs: number): Promise<DatabaseTarget> {
   const parsed = new URL(url);
   const where = `${parsed.hostname}:${parsed.port || 3306}${parsed.pathname}`;
   if (parsed.pathname.length <= 1) throw new DatabaseUnavailable(`DATABASE_URL names no database (${where})`);
@@ -85,9 +92,23 @@ async function mysqlTarget(url: string): Promise<DatabaseTarget> {
       migrationsTransactionMode: "each",
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
-      // mysql2 captures a stack trace for every query by default (`trace`): a few percent of the
-      // ingest path's CPU for call sites no log shows.
-      extra: { connectionLimit: 20, trace: false },
+      extra: {
+        connectionLimit: 20,
+        // mysql2 captures a stack trace for every query by default (`trace`): a few percent of the
+        // ingest path's CPU for call sites no log shows.
+        trace: false,
+        // A paused server accepts TCP but never greets: give up on a new connection within the
+        // request's budget (mysql2's default is 10 s).
+        connectTimeout: timeoutMs,
+        // Waiters for a connection are bounded: past them a request fails at once (503) instead of
+        // queueing behind connections stuck on a database that does not answer.
+        queueLimit: 200,
+        // Idle connections are probed and dropped, so few stale ones remain after a restart.
+        enableKeepAlive: true,
+        keepAliveInitialDelay: 10_000,
+        maxIdle: 10,
+        idleTimeout: 60_000,
+      },
     },
   };
 }

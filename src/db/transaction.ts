@@ -2,15 +2,115 @@
 // connection (and one query runner) per data source, so two concurrent transactions would nest
 // as savepoints of each other: a rollback of one could undo the other's acknowledged writes.
 // On SQLite they are therefore run one at a time; MySQL gives each its own pooled connection.
-import type { DataSource, EntityManager } from "typeorm";
+//
+// A bounded transaction (for the writer) is given up at a deadline, and how depends on whether
+// its COMMIT was sent. Before: its connection is closed, so the server rolls it back and the
+// caller's 503 is the truth ("nothing stored"). After: nobody can know until the server answers;
+// the caller gets a 503 saying the outcome is unknown, the transaction is left to finish, and its
+// real outcome is reported (logged) when it arrives. We never answer "stored" for a write that
+// is not known to be committed, and never leave a late commit unreported.
+import type { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { isDatabaseUnreachableError } from "./deadline";
 
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
-export function runInTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export interface TransactionBound {
+  /** Epoch milliseconds past which the transaction is given up. */
+  deadline: number;
+  /** The error the caller gets when it is given up (outcomeUnknown: its COMMIT was sent). */
+  unreachable(outcomeUnknown: boolean, cause?: unknown): Error;
+  /** How a transaction given up on after its COMMIT was sent really ended. */
+  onLateOutcome?(outcome: { committed: boolean; error?: unknown }): void;
+}
+
+export function runInTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  bound?: TransactionBound,
+): Promise<T> {
   const type = dataSource.options.type;
-  if (type !== "better-sqlite3") return dataSource.transaction(work);
+  if (type !== "better-sqlite3")
+    return bound ? boundedTransaction(dataSource, work, bound) : dataSource.transaction(work);
   const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
-  const current = previous.catch(() => undefined).then(() => dataSource.transaction(work));
+  // SQLite cannot hang (each statement waits at most busy_timeout), but a transaction that waited
+  // its turn past the deadline is not started: its caller has been, or is being, answered 503.
+  const current = previous
+    .catch(() => undefined)
+    .then(() => {
+      if (bound && Date.now() >= bound.deadline) throw bound.unreachable(false);
+      return dataSource.transaction(work);
+    });
   sqliteQueues.set(dataSource, current);
   return current;
+}
+
+const GIVEN_UP = Symbol("given up at the deadline");
+
+/** A MySQL transaction on a connection of its own, given up at the deadline (see the top of the file). */
+function boundedTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  bound: TransactionBound,
+): Promise<T> {
+  if (Date.now() >= bound.deadline) return Promise.reject(bound.unreachable(false));
+  const runner = dataSource.createQueryRunner();
+  let commitSent = false;
+  let givenUp = false;
+  const attempt = (async () => {
+    try {
+      await runner.connect();
+      if (givenUp) throw GIVEN_UP;
+      await runner.startTransaction();
+      const result = await work(runner.manager);
+      // The caller was answered 503 "nothing stored": then the COMMIT must never be sent.
+      if (givenUp) throw GIVEN_UP;
+      commitSent = true;
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (commitSent) {
+        // A lost connection during COMMIT leaves the outcome unknown: never retried as "not stored".
+        throw isDatabaseUnreachableError(error) ? bound.unreachable(true, error) : error;
+      }
+      if (!givenUp && runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        givenUp = true;
+        if (!commitSent) {
+          // Nothing is committed without a COMMIT: closing the connection makes the server roll back.
+          closeConnection(runner);
+          reject(bound.unreachable(false));
+          return;
+        }
+        reject(bound.unreachable(true));
+        attempt.then(
+          () => bound.onLateOutcome?.({ committed: true }),
+          (error) => bound.onLateOutcome?.({ committed: false, error }),
+        );
+      },
+      Math.max(0, bound.deadline - Date.now()),
+    );
+  });
+  attempt.catch(() => undefined); // settled by the race below, or reported by onLateOutcome
+  return Promise.race([attempt, expired]).finally(() => clearTimeout(timer));
+}
+
+interface Mysql2Connection {
+  destroy(): void;
+  stream?: { destroy(): void };
+}
+
+/** Closes the runner's pooled mysql2 connection for good (it leaves the pool). */
+function closeConnection(runner: QueryRunner): void {
+  const connection = (runner as unknown as { databaseConnection?: Mysql2Connection }).databaseConnection;
+  if (!connection) return;
+  connection.destroy();
+  connection.stream?.destroy();
 }

@@ -4,6 +4,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
+import { asDatabaseUnreachable } from "../db/deadline";
 import { DomainError } from "../errors";
 
 // graphql-js 16 spells it "more that N tokens".
@@ -31,7 +32,9 @@ function formatError(logger?: Logger) {
   // A failed DataLoader batch rejects every one of its keys with the same error: log it once.
   const logged = new WeakSet<object>();
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // A database that cannot be reached is SERVICE_UNAVAILABLE, whichever query met it.
+    const original = asDatabaseUnreachable(unwrapped) ?? unwrapped;
     const { http: _http, stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     if (original instanceof DomainError) return { ...formatted, message: original.message, extensions };
     // graphql-js reports its token limit as a syntax error: it is a limit, like the cost limit.

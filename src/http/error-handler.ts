@@ -1,6 +1,7 @@
 // The one place REST errors become responses. Each legacy API keeps its own body shape
 // (FastAPI's {"detail"}, Zephr's {"message"}); statuses come from the domain errors' kinds.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { asDatabaseUnreachable } from "../db/deadline";
 import { DomainError, InvalidInput, RateLimited } from "../errors";
 
 export interface ErrorBodies {
@@ -11,7 +12,9 @@ export interface ErrorBodies {
 }
 
 export function restErrorHandler(bodies: ErrorBodies) {
-  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+  return (thrown: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    // A database that cannot be reached is a 503 to retry, whichever query met it.
+    const error = asDatabaseUnreachable(thrown) ?? thrown;
     if (error instanceof InvalidInput) {
       const { status, body } = bodies.invalidInput(error);
       return reply.status(status).send(body);

@@ -1,6 +1,7 @@
 // Which organisation a public call belongs to: the one that registered the request's host,
 // else DEFAULT_ORGANISATION_ID, else none (404).
 import type { DataSource } from "typeorm";
+import type { DatabaseDeadline } from "../db/deadline";
 import { InvalidInput, NotFound } from "../errors";
 import { Site } from "./site.entity";
 
@@ -19,7 +20,12 @@ export class SiteService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly settings: { defaultOrganisationId?: string; cacheTtlMs: number },
+    private readonly settings: {
+      defaultOrganisationId?: string;
+      cacheTtlMs: number;
+      /** Bounds the lookup of public calls (503 instead of a hang when the database does not answer). */
+      deadline?: DatabaseDeadline;
+    },
   ) {}
 
   async add(organisationId: string, host: string): Promise<{ organisationId: string; host: string }> {
@@ -65,7 +71,8 @@ export class SiteService {
   private async lookup(host: string): Promise<string | null> {
     const cached = this.cache.get(host);
     if (cached && cached.expiresAt > Date.now()) return cached.organisationId;
-    const site = await this.dataSource.getRepository(Site).findOneBy({ host });
+    const find = () => this.dataSource.getRepository(Site).findOneBy({ host });
+    const site = this.settings.deadline ? await this.settings.deadline.bound(find) : await find();
     const organisationId = site?.organisationId ?? null;
     if (this.settings.cacheTtlMs > 0) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);

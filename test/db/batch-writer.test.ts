@@ -1,7 +1,7 @@
 // The group-commit writer, on its own: batching under load, isolation of a bad item, bounds, drain.
 import { describe, expect, it } from "vitest";
 import { BatchWriter } from "../../src/db/batch-writer";
-import { Overloaded, ShuttingDown } from "../../src/errors";
+import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../../src/errors";
 
 function deferred() {
   let resolve!: () => void;
@@ -88,5 +88,76 @@ describe("BatchWriter", () => {
     expect(stored.sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     await Promise.all(pending);
     await expect(writer.enqueue(99)).rejects.toBeInstanceOf(ShuttingDown);
+  });
+});
+
+describe("BatchWriter with a deadline", () => {
+  const unreachable = () => new DatabaseUnreachable("not answering");
+
+  it("answers an item still queued at its deadline without ever sending it", async () => {
+    const gate = deferred();
+    const sent: number[] = [];
+    let deadline = Date.now() + 10_000;
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        sent.push(...items);
+        await gate.promise;
+      },
+      { maxBatch: 100, maxQueue: 1000, deadline: () => deadline, expired: unreachable },
+    );
+    const first = writer.enqueue(1);
+    deadline = Date.now() + 30;
+    const second = writer.enqueue(2);
+    await expect(second).rejects.toBeInstanceOf(DatabaseUnreachable);
+    gate.resolve();
+    await first;
+    expect(sent).toEqual([1]);
+  });
+
+  it("hands each batch its earliest deadline, and retries items with time left once nothing was stored", async () => {
+    const gate = deferred();
+    const deadlines: (number | undefined)[] = [];
+    const batches: number[][] = [];
+    let deadline = Date.now() + 10_000;
+    const writer = new BatchWriter<number>(
+      async (items, batchDeadline) => {
+        batches.push(items);
+        deadlines.push(batchDeadline);
+        if (batches.length === 1) await gate.promise;
+        if (batches.length === 2) {
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          throw unreachable();
+        }
+      },
+      { maxBatch: 100, maxQueue: 1000, deadline: () => deadline },
+    );
+    const first = writer.enqueue(0);
+    const far = deadline;
+    deadline = Date.now() + 20;
+    const early = writer.enqueue(1);
+    const near = deadline;
+    deadline = far;
+    const late = writer.enqueue(2);
+    gate.resolve();
+    await first;
+    // 1 and 2 share the batch given up at 1's deadline; 2, with time left, is tried again.
+    await expect(early).rejects.toBeInstanceOf(DatabaseUnreachable);
+    await late;
+    expect(batches).toEqual([[0], [1, 2], [2]]);
+    expect(deadlines).toEqual([far, near, far]);
+  });
+
+  it("never retries a batch whose commit outcome is unknown", async () => {
+    let calls = 0;
+    const writer = new BatchWriter<number>(
+      async () => {
+        calls++;
+        throw new DatabaseUnreachable("unknown", 1, true);
+      },
+      { maxBatch: 100, maxQueue: 1000, deadline: () => Date.now() + 10_000 },
+    );
+    const results = await Promise.allSettled([writer.enqueue(1), writer.enqueue(2), writer.enqueue(3)]);
+    expect(results.every((result) => result.status === "rejected")).toBe(true);
+    expect(calls).toBe(2); // [1], then [2, 3]: each batch once, no item-by-item retry
   });
 });
