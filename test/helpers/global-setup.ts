@@ -4,8 +4,6 @@ import { execFileSync } from "node:child_process";
 import { assertTestDatabaseReachable } from "./database";
 
 export default async function globalSetup() {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
-    stdio: "inherit",
-  });
+  execFileSync(process.execPath, ["scripts/build-if-stale.mjs"], { stdio: "inherit" });
   await assertTestDatabaseReachable();
 }
