@@ -4,9 +4,16 @@
 // or two, store exactly one event. Keys expire after IDEMPOTENCY_TTL_HOURS.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { type RunningServer, startServer } from "../../src/server";
-import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import type { RunningServer } from "../../src/server";
+import {
+  createTenant,
+  graphql,
+  http,
+  startSecondInstance,
+  startTestApp,
+  type Tenant,
+  type TestApp,
+} from "../helpers/app";
 import { queryDatabase } from "../helpers/processes";
 import { rawRequest } from "../helpers/raw-http";
 
@@ -19,9 +26,7 @@ beforeAll(async () => {
   app = await startTestApp();
   tenant = await createTenant(app, ["buyer@example.com", "other@example.com"]);
   await app.server.services.sites.add(tenant.organisationId, HOST);
-  second = await startServer(
-    loadConfig({ ...app.database.env, NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent" }),
-  );
+  second = await startSecondInstance(app);
 });
 afterAll(async () => {
   await second?.close();

@@ -148,7 +148,14 @@ beforeAll(async () => {
     MAIN,
     [],
     // TRUST_PROXY as in docker-compose.yml: the tenant host arrives as X-Forwarded-Host.
-    { ...database.env, HOST: "127.0.0.1", PORT: String(subgraphPort), LOG_LEVEL: "info", LOG_REQUESTS: "true", TRUST_PROXY: "true" },
+    {
+      ...database.env,
+      HOST: "127.0.0.1",
+      PORT: String(subgraphPort),
+      LOG_LEVEL: "info",
+      LOG_REQUESTS: "true",
+      TRUST_PROXY: "true",
+    },
     300_000,
   );
   await waitUntilAnswering(`${subgraphBase}/ready`, subgraph, "main.js");

@@ -47,6 +47,25 @@ export async function startTestApp(
   };
 }
 
+/**
+ * Another instance of the service on the same database, as a second replica would run: its own
+ * process state (caches, writer, in-flight keys), the database shared. `env` adds to the test defaults.
+ */
+export function startSecondInstance(app: TestApp, env: Record<string, string> = {}): Promise<RunningServer> {
+  return startServer(
+    loadConfig({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      API_KEY_CACHE_TTL_MS: "0",
+      PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
+      ...app.database.env,
+      ...env,
+    }),
+  );
+}
+
 export interface Tenant {
   organisationId: string;
   apiKey: string;

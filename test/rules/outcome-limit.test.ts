@@ -3,9 +3,8 @@
 // the limit is decided by the database, so two instances on one database keep it exactly.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { type RunningServer, startServer } from "../../src/server";
-import { createTenant, graphql, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import type { RunningServer } from "../../src/server";
+import { createTenant, graphql, startSecondInstance, startTestApp, type Tenant, type TestApp } from "../helpers/app";
 import { rawRequest } from "../helpers/raw-http";
 
 const HOST = "limits.example.test";
@@ -18,17 +17,7 @@ beforeAll(async () => {
   app = await startTestApp({ MAX_OUTCOMES_PER_RULE: String(LIMIT) });
   tenant = await createTenant(app);
   await app.server.services.sites.add(tenant.organisationId, HOST);
-  second = await startServer(
-    loadConfig({
-      ...app.database.env,
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "silent",
-      PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
-      MAX_OUTCOMES_PER_RULE: String(LIMIT),
-    }),
-  );
+  second = await startSecondInstance(app, { MAX_OUTCOMES_PER_RULE: String(LIMIT) });
 });
 afterAll(async () => {
   await second?.close();

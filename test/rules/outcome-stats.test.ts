@@ -2,15 +2,22 @@
 // public endpoints on chosen days, then read back as aggregates by the organisation.
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
 import {
   equalSplitChiSquarePValue,
   probabilityToBeBest,
   twoProportionPValue,
   wilsonInterval,
 } from "../../src/rules/statistics";
-import { type RunningServer, startServer } from "../../src/server";
-import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import type { RunningServer } from "../../src/server";
+import {
+  createTenant,
+  graphql,
+  http,
+  startSecondInstance,
+  startTestApp,
+  type Tenant,
+  type TestApp,
+} from "../helpers/app";
 
 let app: TestApp;
 let acme: Tenant; // public calls to 127.0.0.1 belong to it (DEFAULT_ORGANISATION_ID)
@@ -302,16 +309,7 @@ describe("GET /api/v1/rules/:ruleId/outcome-stats.csv", () => {
 describe("two instances on one database", () => {
   let second: RunningServer;
   beforeAll(async () => {
-    second = await startServer(
-      loadConfig({
-        ...app.database.env,
-        NODE_ENV: "test",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        LOG_LEVEL: "silent",
-        DEFAULT_ORGANISATION_ID: acme.organisationId,
-      }),
-    );
+    second = await startSecondInstance(app, { DEFAULT_ORGANISATION_ID: acme.organisationId });
   });
   afterAll(() => second?.close());
 

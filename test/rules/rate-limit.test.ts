@@ -6,9 +6,16 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { type RunningServer, startServer } from "../../src/server";
-import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import type { RunningServer } from "../../src/server";
+import {
+  createTenant,
+  graphql,
+  http,
+  startSecondInstance,
+  startTestApp,
+  type Tenant,
+  type TestApp,
+} from "../helpers/app";
 import { rawRequest } from "../helpers/raw-http";
 
 const HOST = "limited.example.test";
@@ -132,16 +139,7 @@ describe("with REDIS_URL", () => {
     const env = { PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "3", REDIS_URL, REDIS_KEY_PREFIX: prefix };
     first = await startTestApp(env);
     await withTenant(first);
-    second = await startServer(
-      loadConfig({
-        ...first.database.env,
-        NODE_ENV: "test",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        LOG_LEVEL: "silent",
-        ...env,
-      }),
-    );
+    second = await startSecondInstance(first, env);
   });
   afterAll(async () => {
     await second?.close();

@@ -3,9 +3,7 @@
 // what those rows contributed. The proof: a twin organisation that received the same events minus
 // the visitor's shows identical statistics afterwards, for every conversion type and window.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { startServer } from "../../src/server";
-import { createTenant, graphql, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import { createTenant, graphql, startSecondInstance, startTestApp, type Tenant, type TestApp } from "../helpers/app";
 import { adminCommand, queryDatabase } from "../helpers/processes";
 import { rawRequest } from "../helpers/raw-http";
 
@@ -146,9 +144,7 @@ describe("erasing while two instances write", () => {
   it("keeps every counter equal to what the remaining raw rows say", async () => {
     const rule = "busy-erasure-rule";
     const host = HOSTS.get(erased.organisationId) as string;
-    const second = await startServer(
-      loadConfig({ ...app.database.env, NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent" }),
-    );
+    const second = await startSecondInstance(app);
     try {
       now = new Date("2026-06-01T10:00:00Z");
       const send = (base: string, visitor: string, body: Record<string, string>) =>
