@@ -2,9 +2,11 @@
 import { InitialSchema1764072000000 } from "./1764072000000-InitialSchema";
 import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
 import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
+import { OutcomeSeriesAndCrossovers1764763200000 } from "./1764763200000-OutcomeSeriesAndCrossovers";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
   SplitTests1764158400000,
   VisitorErasure1764590400000,
+  OutcomeSeriesAndCrossovers1764763200000,
 ];
