@@ -152,6 +152,8 @@ function optionalNumber(value: unknown, field: string, issues: FieldIssue[]): nu
 /** Weights as given; whether they name every outcome exactly once is checked against the outcomes. */
 function parseExpectedWeights(value: unknown, issues: FieldIssue[]): Map<string, number> | null {
   if (value === undefined || value === null || value === "") return null;
+  // A query string may repeat the parameter: its parts are one list.
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) value = value.join(",");
   let entries: { outcomeId: unknown; weight: unknown }[];
   if (typeof value === "string") {
     // "id:weight,id:weight": ids hold no commas; the weight follows the last colon.
