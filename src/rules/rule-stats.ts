@@ -322,14 +322,21 @@ export function computeRuleSeries(
     converters: 0,
     conversions: 0,
   }));
+  let best: number[] = [];
+  let changed = true;
   const days = (from === null ? [] : daysFrom(from, to)).map((day): OutcomeDay => {
     counts.forEach((outcome, index) => {
-      running[index].exposures += outcome.exposures.get(day) ?? 0;
-      running[index].converters += outcome.converters.get(day) ?? 0;
+      const exposures = outcome.exposures.get(day) ?? 0;
+      const converters = outcome.converters.get(day) ?? 0;
+      if (exposures !== 0 || converters !== 0) changed = true;
+      running[index].exposures += exposures;
+      running[index].converters += converters;
       running[index].conversions += outcome.conversions.get(day) ?? 0;
     });
     const arms = running.map(armOf);
-    const best = finiteShares(posteriorComparison(arms, null).probabilityToBeBest);
+    // The posterior pass is the costly part of a day: a day that changed no arm keeps the last one's.
+    if (changed) best = finiteShares(posteriorComparison(arms, null).probabilityToBeBest);
+    changed = false;
     const baselineArm = baselineIndex >= 0 ? arms[baselineIndex] : null;
     const baselineRate = baselineIndex >= 0 ? rateOf(running[baselineIndex]) : null;
     return {
