@@ -18,8 +18,14 @@ async function insert(queryRunner: QueryRunner, table: string, columns: string[]
   }
 }
 
-/** `dayOf(column)`: the dialect's expression for the UTC day (YYYY-MM-DD) of a DATETIME(3) column. */
-export async function backfillSeriesAndCrossovers(queryRunner: QueryRunner, dayOf: (column: string) => string) {
+/** The dialect's expression for the UTC day (YYYY-MM-DD) of a DATETIME(3) column (stored in UTC). */
+const DAY_OF = {
+  sqlite: (column: string) => `substr(${column}, 1, 10)`,
+  mysql: (column: string) => `DATE_FORMAT(${column}, '%Y-%m-%d')`,
+};
+
+export async function backfillSeriesAndCrossovers(queryRunner: QueryRunner, dialect: "sqlite" | "mysql") {
+  const dayOf = DAY_OF[dialect];
   const cells = new Map<string, unknown[]>();
   const cell = (row: Record<string, string>) => {
     const scope = [row.organisation_id, row.rule_id, row.outcome_id, row.conversion_type, row.cohort_day, row.day];

@@ -19,7 +19,7 @@ export class OutcomeSeriesAndCrossovers1764763200000 implements MigrationInterfa
     await queryRunner.query(
       `CREATE TABLE \`rule_crossovers\` (\`counter_key\` varchar(64) NOT NULL, \`organisation_id\` varchar(36) NOT NULL, \`rule_id\` varchar(255) NOT NULL, \`visitors\` int NOT NULL DEFAULT '0', PRIMARY KEY (\`counter_key\`)) ${exact}`,
     );
-    await backfillSeriesAndCrossovers(queryRunner, (column) => `DATE_FORMAT(${column}, '%Y-%m-%d')`);
+    await backfillSeriesAndCrossovers(queryRunner, "mysql");
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -20,7 +20,7 @@ export class OutcomeSeriesAndCrossovers1764763200000 implements MigrationInterfa
     await queryRunner.query(
       `CREATE TABLE "rule_crossovers" ("counter_key" varchar(64) PRIMARY KEY NOT NULL, "organisation_id" varchar(36) NOT NULL, "rule_id" varchar(255) NOT NULL, "visitors" integer NOT NULL DEFAULT (0))`,
     );
-    await backfillSeriesAndCrossovers(queryRunner, (column) => `substr(${column}, 1, 10)`);
+    await backfillSeriesAndCrossovers(queryRunner, "sqlite");
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
