@@ -9,12 +9,23 @@ import { resolveConversionReference } from "./conversions/conversion.reference";
 import { ConversionResolver } from "./conversions/conversion.resolver";
 import { buildFederatedSchema } from "./graphql/federated-schema";
 import type { OperationLimits } from "./graphql/limits";
-import { PUBLIC_RECORDING_FIELDS, PUBLIC_RECORDINGS_PER_OPERATION, RuleResolver } from "./rules/rule.resolver";
+import {
+  OutcomeConversionStatsResolver,
+  PUBLIC_RECORDING_FIELDS,
+  PUBLIC_RECORDINGS_PER_OPERATION,
+  RuleResolver,
+} from "./rules/rule.resolver";
 import { RuleOutcomeNode, resolveRuleOutcomeReference } from "./rules/rule-outcome.node";
 
 export function buildConversionsSubgraphSchema() {
   return buildFederatedSchema({
-    resolvers: [ConversionResolver, ContactResolver, ContactConversionsResolver, RuleResolver],
+    resolvers: [
+      ConversionResolver,
+      ContactResolver,
+      ContactConversionsResolver,
+      RuleResolver,
+      OutcomeConversionStatsResolver,
+    ],
     orphanedTypes: [RuleOutcomeNode, ContactNode],
     referenceResolvers: {
       Conversion: resolveConversionReference,

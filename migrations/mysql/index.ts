@@ -4,6 +4,7 @@ import { SplitTests1764158400000 } from "./1764158400000-SplitTests";
 import { ExactIdentifiers1764244800000 } from "./1764244800000-ExactIdentifiers";
 import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
 import { IdempotencyKeys1764676800000 } from "./1764676800000-IdempotencyKeys";
+import { OutcomeSeriesAndCrossovers1764763200000 } from "./1764763200000-OutcomeSeriesAndCrossovers";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
@@ -11,4 +12,5 @@ export const mysqlMigrations: Function[] = [
   ExactIdentifiers1764244800000,
   VisitorErasure1764590400000,
   IdempotencyKeys1764676800000,
+  OutcomeSeriesAndCrossovers1764763200000,
 ];

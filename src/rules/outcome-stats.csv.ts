@@ -1,7 +1,9 @@
 // The outcome statistics as CSV (RFC 4180: CRLF, a header row, every text field quoted, numbers
 // bare), with text that a spreadsheet could run as a formula neutralised (OWASP: prefix with ').
 import { stringify } from "csv-stringify/sync";
-import type { RuleStats } from "./rule-stats";
+import type { SampleSizeInput } from "./rule.input";
+import { type RuleSeries, type RuleStats, sampleSizeFor } from "./rule-stats";
+import type { Interval } from "./statistics";
 
 export const OUTCOME_STATS_CSV_COLUMNS = [
   "ruleId",
@@ -23,7 +25,51 @@ export const OUTCOME_STATS_CSV_COLUMNS = [
   "uplift",
   "pValue",
   "probabilityToBeBest",
+  "sampleRatioMismatch",
+  "crossoverVisitors",
+  "difference",
+  "differenceIntervalLower",
+  "differenceIntervalUpper",
+  "upliftIntervalLower",
+  "upliftIntervalUpper",
+  "chanceToBeatBaseline",
+  "expectedLoss",
+  "sequentialDifferenceIntervalLower",
+  "sequentialDifferenceIntervalUpper",
+  "sequentialPValue",
+  "adjustedPValue",
+  "adjustedSequentialPValue",
+  "sampleSizeExposuresPerOutcome",
+  "sampleSizeDaysRemaining",
 ] as const;
+
+/** interval=day: one row per (day, outcome), the day before the outcome's columns. */
+export const OUTCOME_SERIES_CSV_COLUMNS = [
+  "ruleId",
+  "conversion",
+  "from",
+  "to",
+  "confidenceLevel",
+  "sequentialTuning",
+  "baselineOutcomeId",
+  "day",
+  "outcomeId",
+  "exposures",
+  "converters",
+  "conversions",
+  "conversionRate",
+  "confidenceIntervalLower",
+  "confidenceIntervalUpper",
+  "uplift",
+  "pValue",
+  "sequentialPValue",
+  "probabilityToBeBest",
+] as const;
+
+const bounds = (interval: Interval | null) => [interval?.lower ?? null, interval?.upper ?? null];
+
+const toCsv = (columns: readonly string[], rows: unknown[][]) =>
+  stringify([[...columns], ...rows], { record_delimiter: "windows", quoted_string: true });
 
 /**
  * A formula trigger (= + - @ tab CR, and the full-width = + - @ some spreadsheets normalise) at
@@ -38,34 +84,81 @@ export function neutraliseFormula(text: string | null): string {
   return text.replace(FORMULA_TRIGGER, "'$&");
 }
 
-export function outcomeStatsCsv(stats: RuleStats): string {
+/** The stats as CSV; the sample-size columns are filled when `sampleSize` (relativeMde, power) is given. */
+export function outcomeStatsCsv(stats: RuleStats, sampleSize: SampleSizeInput | null = null): string {
   // Strings are quoted (quoted_string), numbers are written bare and null as an empty cell.
-  const rows = stats.outcomes.map((outcome) => [
-    neutraliseFormula(stats.ruleId),
-    neutraliseFormula(stats.conversion),
-    stats.from ?? "",
-    stats.to ?? "",
-    stats.confidenceLevel,
-    neutraliseFormula(stats.baselineOutcomeId),
-    stats.totalExposures,
-    stats.sampleRatioMismatchPValue,
-    neutraliseFormula(outcome.outcomeId),
-    outcome.exposures,
-    outcome.converters,
-    outcome.conversions,
-    outcome.unattributedConversions,
-    outcome.conversionRate,
-    outcome.confidenceInterval?.lower ?? null,
-    outcome.confidenceInterval?.upper ?? null,
-    outcome.uplift,
-    outcome.pValue,
-    outcome.probabilityToBeBest,
-  ]);
-  return stringify([[...OUTCOME_STATS_CSV_COLUMNS], ...rows], { record_delimiter: "windows", quoted_string: true });
+  const rows = stats.outcomes.map((outcome) => {
+    const size = outcome.sampleSizePlan && sampleSize ? sampleSizeFor(outcome.sampleSizePlan, sampleSize) : null;
+    return [
+      neutraliseFormula(stats.ruleId),
+      neutraliseFormula(stats.conversion),
+      stats.from ?? "",
+      stats.to ?? "",
+      stats.confidenceLevel,
+      neutraliseFormula(stats.baselineOutcomeId),
+      stats.totalExposures,
+      stats.sampleRatioMismatchPValue,
+      neutraliseFormula(outcome.outcomeId),
+      outcome.exposures,
+      outcome.converters,
+      outcome.conversions,
+      outcome.unattributedConversions,
+      outcome.conversionRate,
+      ...bounds(outcome.confidenceInterval),
+      outcome.uplift,
+      outcome.pValue,
+      outcome.probabilityToBeBest,
+      // csv-stringify writes false as an empty cell: the words keep it apart from null.
+      stats.sampleRatioMismatch === null ? null : String(stats.sampleRatioMismatch),
+      stats.crossoverVisitors,
+      outcome.difference,
+      ...bounds(outcome.differenceInterval),
+      ...bounds(outcome.upliftInterval),
+      outcome.chanceToBeatBaseline,
+      outcome.expectedLoss,
+      ...bounds(outcome.sequentialDifferenceInterval),
+      outcome.sequentialPValue,
+      outcome.adjustedPValue,
+      outcome.adjustedSequentialPValue,
+      size?.exposuresPerOutcome ?? null,
+      size?.daysRemaining ?? null,
+    ];
+  });
+  return toCsv(OUTCOME_STATS_CSV_COLUMNS, rows);
 }
 
-export function outcomeStatsFileName(stats: RuleStats): string {
-  const parts = ["outcome-stats", stats.ruleId, stats.conversion, stats.from, stats.to].filter(Boolean) as string[];
+/** The series as CSV: one row per (day, outcome), days in order, outcomes by id. */
+export function outcomeSeriesCsv(series: RuleSeries): string {
+  const rows = series.days.flatMap((day) =>
+    day.outcomes.map((outcome) => [
+      neutraliseFormula(series.ruleId),
+      neutraliseFormula(series.conversion),
+      series.from ?? "",
+      series.to,
+      series.confidenceLevel,
+      series.sequentialTuning,
+      neutraliseFormula(series.baselineOutcomeId),
+      day.day,
+      neutraliseFormula(outcome.outcomeId),
+      outcome.exposures,
+      outcome.converters,
+      outcome.conversions,
+      outcome.conversionRate,
+      ...bounds(outcome.confidenceInterval),
+      outcome.uplift,
+      outcome.pValue,
+      outcome.sequentialPValue,
+      outcome.probabilityToBeBest,
+    ]),
+  );
+  return toCsv(OUTCOME_SERIES_CSV_COLUMNS, rows);
+}
+
+export function outcomeStatsFileName(
+  stats: Pick<RuleStats, "ruleId" | "conversion" | "from" | "to">,
+  kind: "outcome-stats" | "outcome-series" = "outcome-stats",
+): string {
+  const parts = [kind, stats.ruleId, stats.conversion, stats.from, stats.to].filter(Boolean) as string[];
   // Only characters safe in a file name on every system.
   return `${parts
     .join("_")

@@ -3,9 +3,9 @@
 // scoped to one organisation.
 import type { DataSource } from "typeorm";
 import { fromDbTimestamp } from "../db/sql";
-import type { RuleStatsFilter } from "./rule.input";
-import { ANY_CONVERSION } from "./rule-event-store";
-import type { OutcomeCounts } from "./rule-stats";
+import type { RuleSeriesFilter, RuleStatsFilter } from "./rule.input";
+import { ANY_CONVERSION, keyHash } from "./rule-event-store";
+import type { OutcomeCounts, OutcomeDailyCounts } from "./rule-stats";
 
 /** All-time totals of one outcome (any conversion type), as the RuleOutcome entity shows them. */
 export interface RuleOutcomeTotals {
@@ -30,6 +30,7 @@ interface CounterSums {
   converters: number;
   conversions: number;
   unattributed: number;
+  firstExposureDay: string | null;
 }
 
 /** Outcome keys looked up by one statement at most. */
@@ -43,14 +44,7 @@ export class RuleCounters {
 
   /** Each outcome of the rule (by id, in code unit order) with its counts in the filter's window. */
   async outcomeCounts(organisationId: string, filter: RuleStatsFilter): Promise<OutcomeCounts[]> {
-    const outcomeIds = (
-      (await this.dataSource.query("SELECT outcome_id FROM rule_outcomes WHERE organisation_id = ? AND rule_id = ?", [
-        organisationId,
-        filter.ruleId,
-      ])) as { outcome_id: string }[]
-    )
-      .map((row) => row.outcome_id)
-      .sort(byCodeUnits);
+    const outcomeIds = await this.outcomeIds(organisationId, filter.ruleId);
     const sums = await this.sumCounters(organisationId, filter);
     return outcomeIds.map((outcomeId) => {
       const counts = sums.get(`${outcomeId}\u0000${filter.conversion ?? ANY_CONVERSION}`);
@@ -61,8 +55,83 @@ export class RuleCounters {
         converters: counts?.converters ?? 0,
         conversions: counts?.conversions ?? 0,
         unattributedConversions: counts?.unattributed ?? 0,
+        firstExposureDay: sums.get(`${outcomeId}\u0000${ANY_CONVERSION}`)?.firstExposureDay ?? null,
       };
     });
+  }
+
+  /** The rule's outcome ids, in code unit order. */
+  private async outcomeIds(organisationId: string, ruleId: string): Promise<string[]> {
+    const rows: { outcome_id: string }[] = await this.dataSource.query(
+      "SELECT outcome_id FROM rule_outcomes WHERE organisation_id = ? AND rule_id = ?",
+      [organisationId, ruleId],
+    );
+    return rows.map((row) => row.outcome_id).sort(byCodeUnits);
+  }
+
+  /** Distinct visitors exposed to two or more outcomes of the rule, all time: one counter row. */
+  async crossoverVisitors(organisationId: string, ruleId: string): Promise<number> {
+    const rows: { visitors: number | string }[] = await this.dataSource.query(
+      "SELECT visitors FROM rule_crossovers WHERE counter_key = ? AND organisation_id = ? AND rule_id = ?",
+      [keyHash(organisationId, ruleId), organisationId, ruleId],
+    );
+    return rows.length > 0 ? Number(rows[0].visitors) : 0;
+  }
+
+  /** UTC day of the rule's first exposure (any outcome); null when it has none. */
+  async firstExposureDay(organisationId: string, ruleId: string): Promise<string | null> {
+    const [row]: { day: string | null }[] = await this.dataSource.query(
+      `SELECT MIN(day) AS day FROM rule_outcome_daily_stats
+        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND exposures > 0`,
+      [organisationId, ruleId, ANY_CONVERSION],
+    );
+    return row?.day ?? null;
+  }
+
+  /**
+   * Each outcome's counts per day of [from, to] for a series: exposures by cohort day, converters
+   * and conversions of that cohort by the day they were recorded (through `to`). Reads outcome ×
+   * day rows of the daily counters and the (cohort day, conversion day) counters, summed per day.
+   */
+  async outcomeDailyCounts(
+    organisationId: string,
+    filter: RuleSeriesFilter,
+    from: string,
+    to: string,
+  ): Promise<OutcomeDailyCounts[]> {
+    const outcomeIds = await this.outcomeIds(organisationId, filter.ruleId);
+    const exposures: { outcome_id: string; day: string; exposures: number | string }[] = await this.dataSource.query(
+      `SELECT outcome_id, day, exposures FROM rule_outcome_daily_stats
+        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND day >= ? AND day <= ? AND exposures <> 0`,
+      [organisationId, filter.ruleId, ANY_CONVERSION, from, to],
+    );
+    // A conversion is never before its cohort day, so conversion_day <= to bounds the cohort too.
+    const conversions: {
+      outcome_id: string;
+      conversion_day: string;
+      converters: number | string;
+      conversions: number | string;
+    }[] = await this.dataSource.query(
+      `SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions
+         FROM rule_outcome_conversion_days
+        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day >= ? AND cohort_day <= ?
+          AND conversion_day <= ?
+        GROUP BY outcome_id, conversion_day`,
+      [organisationId, filter.ruleId, filter.conversion ?? ANY_CONVERSION, from, to, to],
+    );
+    const byOutcome = new Map<string, OutcomeDailyCounts>(
+      outcomeIds.map((outcomeId) => [
+        outcomeId,
+        { outcomeId, exposures: new Map(), converters: new Map(), conversions: new Map() },
+      ]),
+    );
+    for (const row of exposures) byOutcome.get(row.outcome_id)?.exposures.set(row.day, Number(row.exposures));
+    for (const row of conversions) {
+      const outcome = byOutcome.get(row.outcome_id);
+      outcome?.converters.set(row.conversion_day, Number(row.converters));
+      outcome?.conversions.set(row.conversion_day, Number(row.conversions));
+    }
+    return [...byOutcome.values()];
   }
 
   private async sumCounters(organisationId: string, filter: RuleStatsFilter): Promise<Map<string, CounterSums>> {
@@ -78,7 +147,8 @@ export class RuleCounters {
     }
     const rows: Record<string, string | number>[] = await this.dataSource.query(
       `SELECT outcome_id, conversion_type, SUM(exposures) AS exposures, SUM(converters) AS converters,
-              SUM(conversions) AS conversions, SUM(unattributed) AS unattributed
+              SUM(conversions) AS conversions, SUM(unattributed) AS unattributed,
+              MIN(CASE WHEN exposures > 0 THEN day END) AS first_exposure_day
          FROM rule_outcome_daily_stats WHERE ${conditions.join(" AND ")}
         GROUP BY outcome_id, conversion_type`,
       parameters,
@@ -90,6 +160,7 @@ export class RuleCounters {
         converters: Number(row.converters),
         conversions: Number(row.conversions),
         unattributed: Number(row.unattributed),
+        firstExposureDay: (row.first_exposure_day as string | null) ?? null,
       });
     }
     return sums;

@@ -1,10 +1,18 @@
 // Erasing one visitor of an organisation (the right to be forgotten) with exact counters: the
 // visitor's fact rows say exactly which counter cells they incremented, so inside one transaction
 // they are read (locked on MySQL), those cells are decremented by the same amounts, and the rows
-// are deleted. Afterwards every figure equals what it would be had the visitor never been recorded.
+// are deleted. Afterwards every figure equals what it would be had the visitor never been recorded:
+// the daily counters, the (cohort day, conversion day) counters of the series, and the crossovers.
 import type { EntityManager } from "typeorm";
 import { deleteWhereIn, dialectOf, fromDbTimestamp, selectWhereIn } from "../db/sql";
-import { ANY_CONVERSION, Counters, keyHash, utcDay } from "./rule-event-store";
+import {
+  ANY_CONVERSION,
+  ConversionDayCounters,
+  Counters,
+  CrossoverCounters,
+  keyHash,
+  utcDay,
+} from "./rule-event-store";
 
 export interface VisitorErasure {
   /** First-exposure rows deleted (one per outcome the visitor saw). */
@@ -44,6 +52,8 @@ export async function eraseVisitorEvents(
   if (exposures.length === 0 && events.length === 0) return { exposures: 0, conversions: 0 };
 
   const counters = new Counters();
+  const conversionDays = new ConversionDayCounters();
+  const crossovers = new CrossoverCounters();
   const touched = new Map<string, OutcomeKey & { exposures: number }>();
   const touch = (ruleId: string, outcomeId: string) => {
     const key = JSON.stringify([ruleId, outcomeId]);
@@ -62,6 +72,13 @@ export async function eraseVisitorEvents(
     for (const type of [event.conversion, ANY_CONVERSION]) {
       if (event.attributed && event.cohort_day) {
         counters.add(organisationId, event.rule_id, event.outcome_id, type, event.cohort_day, "conversions", -1);
+        conversionDays.add(
+          [organisationId, event.rule_id, event.outcome_id, type],
+          event.cohort_day,
+          utcDay(fromDbTimestamp(event.created_at)),
+          "conversions",
+          -1,
+        );
         converterKeys.add(keyHash(organisationId, event.rule_id, event.outcome_id, trackingId, type));
       } else {
         const day = utcDay(fromDbTimestamp(event.created_at));
@@ -75,9 +92,10 @@ export async function eraseVisitorEvents(
     outcome_id: string;
     conversion_type: string;
     cohort_day: string;
+    converted_at: unknown;
   }>(
     manager,
-    "SELECT key_hash, rule_id, outcome_id, conversion_type, cohort_day FROM rule_converters WHERE key_hash",
+    "SELECT key_hash, rule_id, outcome_id, conversion_type, cohort_day, converted_at FROM rule_converters WHERE key_hash",
     [...converterKeys],
     [],
     lock,
@@ -92,6 +110,25 @@ export async function eraseVisitorEvents(
       "converters",
       -1,
     );
+    conversionDays.add(
+      [organisationId, converter.rule_id, converter.outcome_id, converter.conversion_type],
+      converter.cohort_day,
+      utcDay(fromDbTimestamp(converter.converted_at)),
+      "converters",
+      -1,
+    );
+  }
+  // The visitor's outcome count per rule: a crossover (two or more) is taken back from its rule.
+  const visitorRules = [...new Set(exposures.map((row) => row.rule_id))];
+  const visitorOutcomes = await selectWhereIn<{ key_hash: string; rule_id: string; outcomes: number | string }>(
+    manager,
+    "SELECT key_hash, rule_id, outcomes FROM rule_visitor_outcomes WHERE key_hash",
+    visitorRules.map((ruleId) => keyHash(organisationId, ruleId, trackingId)),
+    [],
+    lock,
+  );
+  for (const row of visitorOutcomes) {
+    if (Number(row.outcomes) >= 2) crossovers.add(organisationId, row.rule_id, -1);
   }
 
   await deleteWhereIn(
@@ -112,15 +149,17 @@ export async function eraseVisitorEvents(
     "key_hash",
     converters.map((row) => row.key_hash),
   );
-  await counters.apply(manager);
-  // Cells that only this visitor filled are gone, as they would be had the visitor never come.
   await deleteWhereIn(
     manager,
-    "rule_outcome_daily_stats",
-    "counter_key",
-    [...counters.rows.keys()],
-    "exposures = 0 AND converters = 0 AND conversions = 0 AND unattributed = 0",
+    "rule_visitor_outcomes",
+    "key_hash",
+    visitorOutcomes.map((row) => row.key_hash),
   );
+  // Cells that only this visitor filled are gone, as they would be had the visitor never come.
+  for (const cells of [counters, conversionDays, crossovers]) {
+    await cells.apply(manager);
+    await cells.deleteEmpty(manager);
+  }
   for (const [, outcome] of [...touched].sort(([a], [b]) => (a < b ? -1 : 1))) {
     await manager.query(
       "UPDATE rule_outcomes SET exposures = exposures - ? WHERE organisation_id = ? AND rule_id = ? AND outcome_id = ?",

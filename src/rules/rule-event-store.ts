@@ -5,7 +5,7 @@
 // so several service instances on one MySQL stay exact.
 import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { deleteWhereIn, dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import { InvalidInput } from "../errors";
 import type { IdempotencyClaim } from "../idempotency/idempotency.service";
 
@@ -42,14 +42,66 @@ export function keyHash(...parts: string[]): string {
 
 export const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 
+/**
+ * Amounts to add to the cells of a counter table, each cell keyed by the hash of its scope
+ * (negative amounts take back what erased rows contributed). apply() adds them in one upsert.
+ */
+class CounterCells<Name extends string> {
+  readonly rows = new Map<string, { scope: string[]; values: Record<Name, number> }>();
+
+  constructor(
+    private readonly table: string,
+    private readonly scopeColumns: string[],
+    private readonly names: readonly Name[],
+  ) {}
+
+  protected addTo(scope: string[], name: Name, amount: number) {
+    const key = keyHash(...scope);
+    let row = this.rows.get(key);
+    if (!row) {
+      row = { scope, values: Object.fromEntries(this.names.map((n) => [n, 0])) as Record<Name, number> };
+      this.rows.set(key, row);
+    }
+    row.values[name] += amount;
+  }
+
+  /** Adds every amount to its cell, creating the cells that do not exist yet. */
+  async apply(manager: EntityManager): Promise<void> {
+    await insertRows(
+      manager,
+      this.table,
+      ["counter_key", ...this.scopeColumns, ...this.names],
+      byKey([...this.rows].map(([key, row]) => [key, ...row.scope, ...this.names.map((name) => row.values[name])])),
+      {
+        conflictKey: ["counter_key"],
+        updates: Object.fromEntries(this.names.map((name) => [name, "add" as const])),
+      },
+    );
+  }
+
+  /** Deletes the given cells that hold nothing any more (after an erasure). */
+  async deleteEmpty(manager: EntityManager): Promise<void> {
+    await deleteWhereIn(
+      manager,
+      this.table,
+      "counter_key",
+      [...this.rows.keys()],
+      this.names.map((name) => `${name} = 0`).join(" AND "),
+    );
+  }
+}
+
 type CounterName = "exposures" | "converters" | "conversions" | "unattributed";
 
-/** Amounts to add to counter cells (negative ones take back what erased rows contributed). */
-export class Counters {
-  readonly rows = new Map<
-    string,
-    { scope: [string, string, string, string, string]; values: Record<CounterName, number> }
-  >();
+/** Cells of rule_outcome_daily_stats: (organisation, rule, outcome, conversion type, day). */
+export class Counters extends CounterCells<CounterName> {
+  constructor() {
+    super(
+      "rule_outcome_daily_stats",
+      ["organisation_id", "rule_id", "outcome_id", "conversion_type", "day"],
+      ["exposures", "converters", "conversions", "unattributed"],
+    );
+  }
 
   add(
     organisationId: string,
@@ -60,50 +112,43 @@ export class Counters {
     name: CounterName,
     amount = 1,
   ) {
-    const key = keyHash(organisationId, ruleId, outcomeId, conversionType, day);
-    let row = this.rows.get(key);
-    if (!row) {
-      row = {
-        scope: [organisationId, ruleId, outcomeId, conversionType, day],
-        values: { exposures: 0, converters: 0, conversions: 0, unattributed: 0 },
-      };
-      this.rows.set(key, row);
-    }
-    row.values[name] += amount;
+    this.addTo([organisationId, ruleId, outcomeId, conversionType, day], name, amount);
+  }
+}
+
+/**
+ * Cells of rule_outcome_conversion_days: attributed converters and conversions by (cohort day, day
+ * of the conversion), for the results as they stood on each day. A converter counts on the day of
+ * its first attributed conversion, a conversion on its own day.
+ */
+export class ConversionDayCounters extends CounterCells<"converters" | "conversions"> {
+  constructor() {
+    super(
+      "rule_outcome_conversion_days",
+      ["organisation_id", "rule_id", "outcome_id", "conversion_type", "cohort_day", "conversion_day"],
+      ["converters", "conversions"],
+    );
   }
 
-  /** Adds every amount to its cell, creating the cells that do not exist yet. */
-  async apply(manager: EntityManager): Promise<void> {
-    await insertRows(
-      manager,
-      "rule_outcome_daily_stats",
-      [
-        "counter_key",
-        "organisation_id",
-        "rule_id",
-        "outcome_id",
-        "conversion_type",
-        "day",
-        "exposures",
-        "converters",
-        "conversions",
-        "unattributed",
-      ],
-      byKey(
-        [...this.rows].map(([key, row]) => [
-          key,
-          ...row.scope,
-          row.values.exposures,
-          row.values.converters,
-          row.values.conversions,
-          row.values.unattributed,
-        ]),
-      ),
-      {
-        conflictKey: ["counter_key"],
-        updates: { exposures: "add", converters: "add", conversions: "add", unattributed: "add" },
-      },
-    );
+  add(
+    scope: [organisationId: string, ruleId: string, outcomeId: string, conversionType: string],
+    cohortDay: string,
+    conversionDay: string,
+    name: "converters" | "conversions",
+    amount = 1,
+  ) {
+    this.addTo([...scope, cohortDay, conversionDay], name, amount);
+  }
+}
+
+/** Cells of rule_crossovers: per (organisation, rule), visitors exposed to two or more of its outcomes. */
+export class CrossoverCounters extends CounterCells<"visitors"> {
+  constructor() {
+    super("rule_crossovers", ["organisation_id", "rule_id"], ["visitors"]);
+  }
+
+  add(organisationId: string, ruleId: string, amount = 1) {
+    this.addTo([organisationId, ruleId], "visitors", amount);
   }
 }
 
@@ -236,7 +281,9 @@ async function persistRuleEvents(
   if (exposures.length === 0 && conversions.length === 0) return;
   const batchId = randomUUID();
   const counters = new Counters();
+  const conversionDays = new ConversionDayCounters();
   const activity = new OutcomeActivity();
+  const newExposures: ExposureRecord[] = [];
 
   // First exposures: the earliest of the batch per visitor and outcome; the key drops repeats.
   const exposureCandidates = new Map<string, ExposureRecord>();
@@ -281,13 +328,18 @@ async function persistRuleEvents(
         "exposures",
       );
       activity.touch(exposure, true);
+      newExposures.push(exposure);
     }
   }
   for (const exposure of exposures) activity.touch(exposure);
 
-  if (conversions.length > 0) await persistConversions(manager, batchId, conversions, counters, activity);
+  if (conversions.length > 0) {
+    await persistConversions(manager, batchId, conversions, counters, conversionDays, activity);
+  }
 
+  await countCrossovers(manager, newExposures);
   await counters.apply(manager);
+  await conversionDays.apply(manager);
   await insertRows(
     manager,
     "rule_outcomes",
@@ -302,11 +354,55 @@ async function persistRuleEvents(
   );
 }
 
+/**
+ * Keeps the crossover counters: per (organisation, rule, visitor) the number of outcomes first
+ * exposed (rule_visitor_outcomes), and per rule the visitors with two or more. The database adds
+ * this batch's new first exposures to each visitor's count; the count read back under the row's
+ * lock (ours until commit) says whether this batch took it from below 2 to 2 or more, so each
+ * crossover is counted once, also across instances.
+ */
+async function countCrossovers(manager: EntityManager, newExposures: ExposureRecord[]): Promise<void> {
+  if (newExposures.length === 0) return;
+  const visitors = new Map<string, { scope: [string, string, string]; added: number }>();
+  for (const exposure of newExposures) {
+    const key = keyHash(exposure.organisationId, exposure.ruleId, exposure.trackingId);
+    const visitor = visitors.get(key) ?? {
+      scope: [exposure.organisationId, exposure.ruleId, exposure.trackingId] as [string, string, string],
+      added: 0,
+    };
+    visitor.added++;
+    visitors.set(key, visitor);
+  }
+  await insertRows(
+    manager,
+    "rule_visitor_outcomes",
+    ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"],
+    byKey([...visitors].map(([key, visitor]) => [key, ...visitor.scope, visitor.added])),
+    { conflictKey: ["key_hash"], updates: { outcomes: "add" } },
+  );
+  const counts = await selectWhereIn<{ key_hash: string; outcomes: number | string }>(
+    manager,
+    "SELECT key_hash, outcomes FROM rule_visitor_outcomes WHERE key_hash",
+    [...visitors.keys()],
+    [],
+    dialectOf(manager) === "mysql" ? " FOR UPDATE" : "",
+  );
+  const crossovers = new CrossoverCounters();
+  for (const row of counts) {
+    const visitor = visitors.get(row.key_hash);
+    if (!visitor) continue;
+    const now = Number(row.outcomes);
+    if (now >= 2 && now - visitor.added < 2) crossovers.add(visitor.scope[0], visitor.scope[1]);
+  }
+  await crossovers.apply(manager);
+}
+
 async function persistConversions(
   manager: EntityManager,
   batchId: string,
   conversions: RuleConversionRecord[],
   counters: Counters,
+  conversionDays: ConversionDayCounters,
   activity: OutcomeActivity,
 ): Promise<void> {
   // Attribution is decided now, once: exposed at or before the event, or not at all.
@@ -354,6 +450,12 @@ async function persistConversions(
         continue;
       }
       counters.add(organisationId, ruleId, outcomeId, conversionType, cohortDay, "conversions");
+      conversionDays.add(
+        [organisationId, ruleId, outcomeId, conversionType],
+        cohortDay,
+        utcDay(conversion.at),
+        "conversions",
+      );
       const key = keyHash(organisationId, ruleId, outcomeId, trackingId, conversionType);
       const known = converterCandidates.get(key);
       if (!known || conversion.at < known.at) {
@@ -405,6 +507,8 @@ async function persistConversions(
   );
   for (const { key_hash } of inserted) {
     const candidate = converterCandidates.get(key_hash);
-    if (candidate) counters.add(...candidate.scope, candidate.cohortDay, "converters");
+    if (!candidate) continue;
+    counters.add(...candidate.scope, candidate.cohortDay, "converters");
+    conversionDays.add(candidate.scope, candidate.cohortDay, utcDay(candidate.at), "converters");
   }
 }

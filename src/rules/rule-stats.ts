@@ -1,12 +1,20 @@
 // The figures of a rule's outcome comparison, assembled from its outcomes' counts (pure: no I/O).
 // The formulas themselves live in statistics.ts; this decides which apply to which outcome.
-import { InvalidInput } from "../errors";
-import type { RuleStatsFilter } from "./rule.input";
+import { type FieldIssue, InvalidInput } from "../errors";
+import type { RuleSeriesFilter, RuleStatsFilter, SampleSizeInput } from "./rule.input";
 import {
-  equalSplitChiSquarePValue,
+  type Arm,
+  adjustPValues,
+  chiSquarePValue,
+  daysRemaining,
   type Interval,
-  probabilityToBeBest,
+  katzUpliftInterval,
+  newcombeDifferenceInterval,
+  posteriorComparison,
   relativeUplift,
+  sampleSizePerOutcome,
+  sequentialDifferenceInterval,
+  sequentialPValue,
   twoProportionPValue,
   wilsonInterval,
 } from "./statistics";
@@ -18,6 +26,35 @@ export interface OutcomeCounts {
   converters: number;
   conversions: number;
   unattributedConversions: number;
+  /** UTC day of the outcome's first exposure in the window; null without exposures. */
+  firstExposureDay?: string | null;
+}
+
+/** One outcome's counts per day of a series' window, from which the running sums follow. */
+export interface OutcomeDailyCounts {
+  outcomeId: string;
+  /** New cohort members (first exposures) per day. */
+  exposures: Map<string, number>;
+  /** Converters of the window's cohort per day of their first attributed conversion. */
+  converters: Map<string, number>;
+  /** Attributed conversions of the window's cohort per day of the event. */
+  conversions: Map<string, number>;
+}
+
+/** The largest value a GraphQL Int carries (2³¹ − 1): sample sizes beyond it are null. */
+export const GRAPHQL_INT_MAX = 2 ** 31 - 1;
+
+export interface SampleSize {
+  exposuresPerOutcome: number | null;
+  daysRemaining: number | null;
+}
+
+/** What sampleSize(relativeMde, power) needs: the baseline's rate and every outcome's pace. */
+export interface SampleSizePlan {
+  baselineRate: number | null;
+  confidenceLevel: number;
+  /** Every outcome, the baseline included: exposures and UTC days running (both ends counted). */
+  outcomes: { exposures: number; daysRunning: number }[];
 }
 
 export interface OutcomeStats extends OutcomeCounts {
@@ -26,6 +63,17 @@ export interface OutcomeStats extends OutcomeCounts {
   uplift: number | null;
   pValue: number | null;
   probabilityToBeBest: number;
+  difference: number | null;
+  differenceInterval: Interval | null;
+  upliftInterval: Interval | null;
+  chanceToBeatBaseline: number | null;
+  expectedLoss: number | null;
+  sequentialDifferenceInterval: Interval | null;
+  sequentialPValue: number | null;
+  adjustedPValue: number | null;
+  adjustedSequentialPValue: number | null;
+  /** Null for the baseline; sampleSizeFor(plan, input) gives the figure. */
+  sampleSizePlan: SampleSizePlan | null;
 }
 
 export interface RuleStats {
@@ -37,10 +85,55 @@ export interface RuleStats {
   baselineOutcomeId: string | null;
   totalExposures: number;
   sampleRatioMismatchPValue: number | null;
+  sampleRatioMismatch: boolean | null;
+  crossoverVisitors: number;
   outcomes: OutcomeStats[];
 }
 
-const rateOf = (row: OutcomeCounts) => (row.exposures > 0 ? row.converters / row.exposures : null);
+/** One outcome's figures as they stood at the end of a day of a series. */
+export interface OutcomeDayStats {
+  outcomeId: string;
+  exposures: number;
+  converters: number;
+  conversions: number;
+  conversionRate: number | null;
+  confidenceInterval: Interval | null;
+  uplift: number | null;
+  pValue: number | null;
+  sequentialPValue: number | null;
+  probabilityToBeBest: number;
+}
+
+export interface OutcomeDay {
+  day: string;
+  outcomes: OutcomeDayStats[];
+}
+
+export interface RuleSeries {
+  ruleId: string;
+  conversion: string | null;
+  /** The first day of the series; null when it has no days (no exposure to start from). */
+  from: string | null;
+  to: string;
+  confidenceLevel: number;
+  sequentialTuning: number;
+  baselineOutcomeId: string | null;
+  days: OutcomeDay[];
+}
+
+/** What the stats need besides the outcomes' counts. */
+export interface RuleStatsContext {
+  /** Distinct visitors exposed to two or more outcomes of the rule, all time. */
+  crossoverVisitors: number;
+  /** Today's UTC day (YYYY-MM-DD): the end of every outcome's running time. */
+  today: string;
+}
+
+type Counts = Pick<OutcomeCounts, "outcomeId" | "exposures" | "converters">;
+type Identified = Pick<OutcomeCounts, "outcomeId">;
+
+const rateOf = (row: Counts) => (row.exposures > 0 ? row.converters / row.exposures : null);
+const armOf = (row: Counts): Arm => ({ successes: row.converters, trials: row.exposures });
 
 // No figure is ever NaN or Infinity (GraphQL cannot carry them, a CSV would show them as text):
 // whatever a formula gives at its numerical edges is null, "undefined here".
@@ -56,8 +149,8 @@ const finiteIntervalOrNull = (interval: Interval | null): Interval | null =>
 const finiteShares = (shares: number[]): number[] =>
   shares.every(Number.isFinite) ? shares : shares.map(() => 1 / shares.length);
 
-/** The statistics of a rule from its outcomes' counts, ordered as given; the baseline is the first unless named. */
-export function computeRuleStats(filter: RuleStatsFilter, rows: OutcomeCounts[]): RuleStats {
+/** The baseline row: the named one (an unknown name is InvalidInput when there are outcomes), else the first. */
+function baselineOf<T extends Identified>(filter: RuleSeriesFilter, rows: T[]): T | undefined {
   const baseline = filter.baselineOutcomeId ? rows.find((row) => row.outcomeId === filter.baselineOutcomeId) : rows[0];
   if (filter.baselineOutcomeId && !baseline && rows.length > 0) {
     throw new InvalidInput([
@@ -68,32 +161,226 @@ export function computeRuleStats(filter: RuleStatsFilter, rows: OutcomeCounts[])
       },
     ]);
   }
-  const arms = rows.map((row) => ({ successes: row.converters, trials: row.exposures }));
-  const best = finiteShares(probabilityToBeBest(arms));
+  return baseline;
+}
+
+/** The expected shares in the outcomes' order; InvalidInput unless they name every outcome exactly once. */
+function weightsOf(filter: RuleStatsFilter, rows: Counts[]): number[] | undefined {
+  if (!filter.expectedWeights || rows.length === 0) return undefined;
+  const issues: FieldIssue[] = [];
+  const known = new Set(rows.map((row) => row.outcomeId));
+  for (const outcomeId of filter.expectedWeights.keys()) {
+    if (!known.has(outcomeId)) {
+      issues.push({
+        path: ["expectedWeights"],
+        type: "value_error",
+        message: `${outcomeId} is not an outcome of this rule`,
+      });
+    }
+  }
+  const missing = rows.filter((row) => !filter.expectedWeights?.has(row.outcomeId)).map((row) => row.outcomeId);
+  if (missing.length > 0) {
+    issues.push({
+      path: ["expectedWeights"],
+      type: "value_error",
+      message: `expectedWeights must name every outcome; missing: ${missing.join(", ")}`,
+    });
+  }
+  if (issues.length > 0) throw new InvalidInput(issues);
+  return rows.map((row) => filter.expectedWeights?.get(row.outcomeId) as number);
+}
+
+/** UTC days from `first` to `last`, both counted (at least 1). */
+export function daysBetweenInclusive(first: string, last: string): number {
+  const days = Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000) + 1;
+  return Math.max(1, days);
+}
+
+/** The statistics of a rule from its outcomes' counts, ordered as given; the baseline is the first unless named. */
+export function computeRuleStats(
+  filter: RuleStatsFilter,
+  rows: OutcomeCounts[],
+  context: RuleStatsContext = { crossoverVisitors: 0, today: new Date().toISOString().slice(0, 10) },
+): RuleStats {
+  const baseline = baselineOf(filter, rows);
+  const weights = weightsOf(filter, rows);
+  const arms = rows.map(armOf);
+  const baselineIndex = baseline ? rows.indexOf(baseline) : null;
+  const posterior = posteriorComparison(arms, baselineIndex);
+  const best = finiteShares(posterior.probabilityToBeBest);
   const baselineRate = baseline ? rateOf(baseline) : null;
+  const level = filter.confidenceLevel;
+  const srm = finiteOrNull(
+    chiSquarePValue(
+      rows.map((row) => row.exposures),
+      weights,
+    ),
+  );
+  const plan: SampleSizePlan = {
+    baselineRate,
+    confidenceLevel: level,
+    outcomes: rows.map((row) => ({
+      exposures: row.exposures,
+      daysRunning: row.firstExposureDay ? daysBetweenInclusive(row.firstExposureDay, context.today) : 1,
+    })),
+  };
+  const outcomes = rows.map((row, index) => {
+    const compared = baseline !== undefined && row !== baseline;
+    const against = <T>(figure: (baselineArm: Arm, arm: Arm) => T): T | null =>
+      compared && baseline ? figure(armOf(baseline), arms[index]) : null;
+    const rate = rateOf(row);
+    return {
+      ...row,
+      conversionRate: finiteOrNull(rate),
+      confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, level)),
+      uplift: compared ? finiteOrNull(relativeUplift(rate, baselineRate)) : null,
+      pValue: finiteOrNull(against((b, k) => twoProportionPValue(k, b))),
+      probabilityToBeBest: best[index],
+      difference: compared && rate !== null && baselineRate !== null ? finiteOrNull(rate - baselineRate) : null,
+      differenceInterval: finiteIntervalOrNull(against((b, k) => newcombeDifferenceInterval(b, k, level))),
+      upliftInterval: finiteIntervalOrNull(against((b, k) => katzUpliftInterval(b, k, level))),
+      chanceToBeatBaseline: compared ? finiteOrNull(posterior.chanceToBeatBaseline[index]) : null,
+      expectedLoss: compared ? finiteOrNull(posterior.expectedLoss[index]) : null,
+      sequentialDifferenceInterval: finiteIntervalOrNull(
+        against((b, k) => sequentialDifferenceInterval(b, k, level, filter.sequentialTuning)),
+      ),
+      sequentialPValue: finiteOrNull(against((b, k) => sequentialPValue(b, k, level, filter.sequentialTuning))),
+      adjustedPValue: null as number | null,
+      adjustedSequentialPValue: null as number | null,
+      sampleSizePlan: compared ? plan : null,
+    };
+  });
+  // The baseline's p-values are null, so adjusting over every outcome adjusts over the others.
+  const adjusted = adjustPValues(
+    outcomes.map((outcome) => outcome.pValue),
+    filter.pValueAdjustment,
+  );
+  const adjustedSequential = adjustPValues(
+    outcomes.map((outcome) => outcome.sequentialPValue),
+    filter.pValueAdjustment,
+  );
+  outcomes.forEach((outcome, index) => {
+    outcome.adjustedPValue = finiteOrNull(adjusted[index]);
+    outcome.adjustedSequentialPValue = finiteOrNull(adjustedSequential[index]);
+  });
   return {
     ruleId: filter.ruleId,
     conversion: filter.conversion,
     from: filter.from,
     to: filter.to,
-    confidenceLevel: filter.confidenceLevel,
+    confidenceLevel: level,
     baselineOutcomeId: baseline?.outcomeId ?? null,
     totalExposures: rows.reduce((sum, row) => sum + row.exposures, 0),
-    sampleRatioMismatchPValue: finiteOrNull(equalSplitChiSquarePValue(rows.map((row) => row.exposures))),
-    outcomes: rows.map((row, index) => {
-      const compared = baseline !== undefined && row !== baseline;
-      return {
-        ...row,
-        conversionRate: finiteOrNull(rateOf(row)),
-        confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, filter.confidenceLevel)),
-        uplift: compared ? finiteOrNull(relativeUplift(rateOf(row), baselineRate)) : null,
-        pValue: compared
-          ? finiteOrNull(
-              twoProportionPValue(arms[index], { successes: baseline.converters, trials: baseline.exposures }),
-            )
-          : null,
-        probabilityToBeBest: best[index],
-      };
-    }),
+    sampleRatioMismatchPValue: srm,
+    sampleRatioMismatch: srm === null ? null : srm < filter.srmThreshold,
+    crossoverVisitors: context.crossoverVisitors,
+    outcomes,
+  };
+}
+
+/**
+ * sampleSize(relativeMde, power) of a non-baseline outcome: the exposures each outcome needs, and
+ * the days until every outcome has them at its pace so far. Values beyond GRAPHQL_INT_MAX are null.
+ */
+export function sampleSizeFor(plan: SampleSizePlan, input: SampleSizeInput): SampleSize {
+  const required =
+    plan.baselineRate === null
+      ? null
+      : sampleSizePerOutcome(plan.baselineRate, input.relativeMde, input.power, plan.confidenceLevel);
+  const exposuresPerOutcome = required !== null && required <= GRAPHQL_INT_MAX ? required : null;
+  const days = exposuresPerOutcome === null ? null : daysRemaining(exposuresPerOutcome, plan.outcomes);
+  return { exposuresPerOutcome, daysRemaining: days !== null && days <= GRAPHQL_INT_MAX ? days : null };
+}
+
+/** The UTC days from `from` to `to`, both included. */
+export function daysFrom(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`); at += 86_400_000) {
+    days.push(new Date(at).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+/**
+ * The series of a rule: for every day of [from, to] (none when `from` is null), each outcome's
+ * figures as they stood at the end of that day, from running sums of its daily counts: the cohort
+ * first exposed from `from` through the day, and its conversions recorded through the day.
+ * Cost: O(days × outcomes) sums, and one posterior pass per day.
+ */
+/** Work done between two yields to the event loop, at most (one day's figures take ~1-2 ms). */
+const SERIES_SLICE_MS = 10;
+
+/**
+ * The series, day by day. A long series (366 days x 10 outcomes: a posterior pass per day) takes
+ * hundreds of milliseconds: it yields to the event loop every SERIES_SLICE_MS, so no other request
+ * (a recording, /health) waits behind it for longer than that.
+ */
+export async function computeRuleSeries(
+  filter: RuleSeriesFilter,
+  from: string | null,
+  to: string,
+  counts: OutcomeDailyCounts[],
+): Promise<RuleSeries> {
+  const baseline = baselineOf(filter, counts);
+  const baselineIndex = baseline ? counts.indexOf(baseline as OutcomeDailyCounts) : -1;
+  const level = filter.confidenceLevel;
+  const running = counts.map((outcome) => ({
+    outcomeId: outcome.outcomeId,
+    exposures: 0,
+    converters: 0,
+    conversions: 0,
+  }));
+  let best: number[] = [];
+  let changed = true;
+  let sliceStarted = performance.now();
+  const days: OutcomeDay[] = [];
+  for (const day of from === null ? [] : daysFrom(from, to)) {
+    if (performance.now() - sliceStarted > SERIES_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
+    counts.forEach((outcome, index) => {
+      const exposures = outcome.exposures.get(day) ?? 0;
+      const converters = outcome.converters.get(day) ?? 0;
+      if (exposures !== 0 || converters !== 0) changed = true;
+      running[index].exposures += exposures;
+      running[index].converters += converters;
+      running[index].conversions += outcome.conversions.get(day) ?? 0;
+    });
+    const arms = running.map(armOf);
+    // The posterior pass is the costly part of a day: a day that changed no arm keeps the last one's.
+    if (changed) best = finiteShares(posteriorComparison(arms, null).probabilityToBeBest);
+    changed = false;
+    const baselineArm = baselineIndex >= 0 ? arms[baselineIndex] : null;
+    const baselineRate = baselineIndex >= 0 ? rateOf(running[baselineIndex]) : null;
+    days.push({
+      day,
+      outcomes: running.map((row, index) => {
+        const compared = baselineArm !== null && index !== baselineIndex;
+        const rate = rateOf(row);
+        return {
+          ...row,
+          conversionRate: finiteOrNull(rate),
+          confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, level)),
+          uplift: compared ? finiteOrNull(relativeUplift(rate, baselineRate)) : null,
+          pValue: compared && baselineArm ? finiteOrNull(twoProportionPValue(arms[index], baselineArm)) : null,
+          sequentialPValue:
+            compared && baselineArm
+              ? finiteOrNull(sequentialPValue(baselineArm, arms[index], level, filter.sequentialTuning))
+              : null,
+          probabilityToBeBest: best[index],
+        };
+      }),
+    });
+  }
+  return {
+    ruleId: filter.ruleId,
+    conversion: filter.conversion,
+    from,
+    to,
+    confidenceLevel: level,
+    sequentialTuning: filter.sequentialTuning,
+    baselineOutcomeId: baseline?.outcomeId ?? null,
+    days,
   };
 }

@@ -172,4 +172,87 @@ export class RuleOutcomeDailyStats {
   unattributed: number;
 }
 
-export const ruleEntities = [RuleOutcome, RuleExposure, RuleConverter, RuleConversionEvent, RuleOutcomeDailyStats];
+/**
+ * Attributed converters and conversions per (organisation, rule, outcome, conversion type or '',
+ * cohort day, conversion day): a converter on the day of its first attributed conversion, a
+ * conversion on its own day. The series reads them as they stood at the end of each day.
+ */
+@Entity({ name: "rule_outcome_conversion_days" })
+@Index("idx_rule_outcome_conversion_days_rule", ["organisationId", "ruleId", "conversionType", "cohortDay"])
+export class RuleOutcomeConversionDay {
+  /** sha256(organisation, rule, outcome, conversion type, cohort day, conversion day). */
+  @PrimaryColumn({ name: "counter_key", type: "varchar", length: 64 })
+  counterKey: string;
+
+  @Column({ name: "organisation_id", type: "varchar", length: 36 })
+  organisationId: string;
+
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
+  ruleId: string;
+
+  @Column({ name: "outcome_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
+  outcomeId: string;
+
+  @Column({ name: "conversion_type", type: "varchar", length: 255, collation: EXACT_COLLATION })
+  conversionType: string;
+
+  @Column({ name: "cohort_day", type: "varchar", length: 10 })
+  cohortDay: string;
+
+  @Column({ name: "conversion_day", type: "varchar", length: 10 })
+  conversionDay: string;
+
+  @Column({ type: "int", default: 0 })
+  converters: number;
+
+  @Column({ type: "int", default: 0 })
+  conversions: number;
+}
+
+/** How many outcomes of a rule a visitor was first exposed to: the fact behind the crossovers. */
+@Entity({ name: "rule_visitor_outcomes" })
+export class RuleVisitorOutcomes {
+  /** sha256(organisation, rule, tracking id). */
+  @PrimaryColumn({ name: "key_hash", type: "varchar", length: 64 })
+  keyHash: string;
+
+  @Column({ name: "organisation_id", type: "varchar", length: 36 })
+  organisationId: string;
+
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
+  ruleId: string;
+
+  @Column({ name: "tracking_id", type: "varchar", length: 128, collation: EXACT_COLLATION })
+  trackingId: string;
+
+  @Column({ type: "int", default: 0 })
+  outcomes: number;
+}
+
+/** Per rule, the visitors exposed to two or more of its outcomes (all time). */
+@Entity({ name: "rule_crossovers" })
+export class RuleCrossovers {
+  /** sha256(organisation, rule). */
+  @PrimaryColumn({ name: "counter_key", type: "varchar", length: 64 })
+  counterKey: string;
+
+  @Column({ name: "organisation_id", type: "varchar", length: 36 })
+  organisationId: string;
+
+  @Column({ name: "rule_id", type: "varchar", length: 255, collation: EXACT_COLLATION })
+  ruleId: string;
+
+  @Column({ type: "int", default: 0 })
+  visitors: number;
+}
+
+export const ruleEntities = [
+  RuleOutcome,
+  RuleExposure,
+  RuleConverter,
+  RuleConversionEvent,
+  RuleOutcomeDailyStats,
+  RuleOutcomeConversionDay,
+  RuleVisitorOutcomes,
+  RuleCrossovers,
+];

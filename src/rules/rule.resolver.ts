@@ -1,8 +1,12 @@
 // GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
-import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { type Connection, toConnection } from "../graphql/connection";
+import { parseSampleSizeInput } from "./rule.input";
 import type { RuleContext } from "./rule.loaders";
 import {
+  OutcomeConversionSeries,
+  OutcomeConversionSeriesArgs,
+  OutcomeConversionStats,
   OutcomeConversionStatsArgs,
   RecordRuleConversionInput,
   RecordRuleOutcomeExposureInput,
@@ -11,7 +15,9 @@ import {
   RuleOutcomeExposurePayload,
   RuleSummary,
   RuleSummaryConnection,
+  SampleSize,
 } from "./rule.types";
+import { sampleSizeFor } from "./rule-stats";
 
 /** The mutations anyone may call (browsers): they share the public budgets of the REST endpoints. */
 export const PUBLIC_RECORDING_FIELDS = ["recordRuleConversion", "recordRuleOutcomeExposure"];
@@ -49,6 +55,17 @@ export class RuleResolver {
     return context.services.rules.stats(organisationId, args);
   }
 
+  @Query(() => OutcomeConversionSeries, {
+    description: "The outcomes' figures as they stood at the end of each UTC day (X-API-Key).",
+  })
+  async outcomeConversionSeries(
+    @Args() args: OutcomeConversionSeriesArgs,
+    @Ctx() context: RuleContext,
+  ): Promise<OutcomeConversionSeries> {
+    const { organisationId } = await context.principal();
+    return context.services.rules.series(organisationId, args);
+  }
+
   @Query(() => RuleSummaryConnection, { description: "The caller's organisation's rules, by id." })
   async rules(
     @Ctx() context: RuleContext,
@@ -59,5 +76,24 @@ export class RuleResolver {
     const { organisationId } = await context.principal();
     const page = await context.services.rules.listRules(organisationId, first, after);
     return toConnection({ ...page, nodes: page.rules }, after);
+  }
+}
+
+@Resolver(() => OutcomeConversionStats)
+export class OutcomeConversionStatsResolver {
+  @FieldResolver(() => SampleSize, {
+    nullable: true,
+    description:
+      "Exposures per outcome to detect a relative change relativeMde (> 0) of the baseline rate at `power` (in (0, 1)) " +
+      "with a two-sided test at confidenceLevel; null for the baseline.",
+  })
+  sampleSize(
+    @Root() outcome: OutcomeConversionStats,
+    // Parameter decorators run last to first: declared in reverse to print (relativeMde, power).
+    @Arg("power", () => Float, { nullable: true, defaultValue: 0.8 }) power: number | null,
+    @Arg("relativeMde", () => Float) relativeMde: number,
+  ): SampleSize | null {
+    const input = parseSampleSizeInput({ relativeMde, power });
+    return outcome.sampleSizePlan ? sampleSizeFor(outcome.sampleSizePlan, input) : null;
   }
 }

@@ -5,13 +5,14 @@ import fastifyCors from "@fastify/cors";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/api-key.plugin";
 import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
+import { InvalidInput } from "../errors";
 import { restErrorHandler } from "../http/error-handler";
 import { headerOf } from "../http/headers";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
 import { publicIdempotencyKey } from "../idempotency/idempotency.service";
 import type { SiteService } from "../sites/site.service";
-import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
-import { RULE_ID_MAX_LENGTH } from "./rule.input";
+import { outcomeSeriesCsv, outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
+import { parseSampleSizeInput, RULE_ID_MAX_LENGTH } from "./rule.input";
 import type { RuleServices } from "./rule.loaders";
 
 export interface ZephrRouteOptions extends RuleServices {
@@ -102,16 +103,24 @@ export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: Rul
     "/api/v1/rules/:ruleId/outcome-stats.csv",
     { onRequest: app.authenticateApiKey },
     async (request, reply) => {
-      const { conversion, from, to, baselineOutcomeId, confidenceLevel } = request.query;
-      const stats = await rules.stats(principalOf(request).organisationId, {
-        ruleId: request.params.ruleId,
-        conversion,
-        from,
-        to,
-        baselineOutcomeId,
-        confidenceLevel,
-      });
-      const fileName = outcomeStatsFileName(stats);
+      const { interval = "all", relativeMde, power, ...filter } = request.query;
+      const organisationId = principalOf(request).organisationId;
+      const query = { ...filter, ruleId: request.params.ruleId };
+      let body: string;
+      let fileName: string;
+      if (interval === "day") {
+        const series = await rules.series(organisationId, query);
+        body = outcomeSeriesCsv(series);
+        fileName = outcomeStatsFileName(series, "outcome-series");
+      } else if (interval === "all") {
+        const sampleSize =
+          relativeMde === undefined || relativeMde === "" ? null : parseSampleSizeInput({ relativeMde, power });
+        const stats = await rules.stats(organisationId, query);
+        body = outcomeStatsCsv(stats, sampleSize);
+        fileName = outcomeStatsFileName(stats);
+      } else {
+        throw new InvalidInput([{ path: ["interval"], type: "value_error", message: "interval must be all or day" }]);
+      }
       return reply
         .header("content-type", "text/csv; charset=utf-8")
         .header(
@@ -119,7 +128,7 @@ export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: Rul
           `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
         )
         .header("cache-control", "no-store")
-        .send(outcomeStatsCsv(stats));
+        .send(body);
     },
   );
 }

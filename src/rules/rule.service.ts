@@ -15,11 +15,24 @@ import {
   parseIdempotencyKey,
   type Replayed,
 } from "../idempotency/idempotency.service";
-import { parseRuleConversionInput, parseRuleOutcomesInput, parseRuleStatsFilter } from "./rule.input";
+import {
+  parseRuleConversionInput,
+  parseRuleOutcomesInput,
+  parseRuleSeriesFilter,
+  parseRuleStatsFilter,
+  type RawRuleStatsFilter,
+  SERIES_MAX_DAYS,
+} from "./rule.input";
 import type { RuleCounters, RuleOutcomeTotals, RuleSummary } from "./rule-counters";
 import { eraseVisitorEvents, type VisitorErasure } from "./rule-erasure";
-import type { RuleEvent } from "./rule-event-store";
-import { computeRuleStats, type RuleStats } from "./rule-stats";
+import { type RuleEvent, utcDay } from "./rule-event-store";
+import {
+  computeRuleSeries,
+  computeRuleStats,
+  daysBetweenInclusive,
+  type RuleSeries,
+  type RuleStats,
+} from "./rule-stats";
 
 export interface RecordedOutcomes {
   ruleId: string;
@@ -138,9 +151,44 @@ export class RuleService {
   }
 
   /** Aggregates of one rule of the organisation; reads (outcomes × days) counter rows. */
-  async stats(organisationId: string, raw: Parameters<typeof parseRuleStatsFilter>[0]): Promise<RuleStats> {
+  async stats(organisationId: string, raw: RawRuleStatsFilter): Promise<RuleStats> {
     const filter = parseRuleStatsFilter(raw);
-    return computeRuleStats(filter, await this.counters.outcomeCounts(organisationId, filter));
+    const [counts, crossoverVisitors] = await Promise.all([
+      this.counters.outcomeCounts(organisationId, filter),
+      this.counters.crossoverVisitors(organisationId, filter.ruleId),
+    ]);
+    return computeRuleStats(filter, counts, { crossoverVisitors, today: utcDay(this.clock()) });
+  }
+
+  /**
+   * The figures of each day from `from` (default: the rule's first exposure day) to `to` (default:
+   * today) as they stood at the end of that day; at most SERIES_MAX_DAYS days. Reads outcome × day
+   * counter rows.
+   */
+  async series(organisationId: string, raw: RawRuleStatsFilter): Promise<RuleSeries> {
+    const filter = parseRuleSeriesFilter(raw);
+    const to = filter.to ?? utcDay(this.clock());
+    let from = filter.from;
+    if (from !== null && from > to) {
+      throw new InvalidInput([{ path: ["from"], type: "value_error", message: `from is after to (${to})` }]);
+    }
+    if (from === null) {
+      // No exposure, or none by `to`: a series without days.
+      const first = await this.counters.firstExposureDay(organisationId, filter.ruleId);
+      from = first !== null && first <= to ? first : null;
+    }
+    if (from !== null && daysBetweenInclusive(from, to) > SERIES_MAX_DAYS) {
+      throw new InvalidInput([
+        {
+          path: [filter.from ? "to" : "from"],
+          type: "value_error",
+          message: `a series covers at most ${SERIES_MAX_DAYS} days; ${from} to ${to} is ${daysBetweenInclusive(from, to)}`,
+        },
+      ]);
+    }
+    // Without days the outcomes are still read: an unknown baseline is refused as by the stats.
+    const counts = await this.counters.outcomeDailyCounts(organisationId, filter, from ?? to, to);
+    return computeRuleSeries(filter, from, to, counts);
   }
 
   /** Totals of many outcomes in one statement; null for an outcome the organisation never saw. */

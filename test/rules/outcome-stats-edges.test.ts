@@ -51,8 +51,10 @@ function numbersIn(value: unknown): unknown[] {
   return [];
 }
 
+// sampleRatioMismatch is the one boolean: the text true or false, or an empty cell.
 const NUMBER_COLUMNS = OUTCOME_STATS_CSV_COLUMNS.filter(
-  (column) => !["ruleId", "conversion", "from", "to", "baselineOutcomeId", "outcomeId"].includes(column),
+  (column) =>
+    !["ruleId", "conversion", "from", "to", "baselineOutcomeId", "outcomeId", "sampleRatioMismatch"].includes(column),
 );
 
 describe("confidence levels at the edges of floating point", () => {
@@ -135,6 +137,7 @@ describe("confidence levels at the edges of floating point", () => {
             const cell = record[column];
             if (cell !== "") expect(Number.isFinite(Number(cell)), `${column}=${cell}`).toBe(true);
           }
+          expect(["true", "false", ""]).toContain(record.sampleRatioMismatch);
         }
         expect(Number(records[0].confidenceLevel)).toBe(confidenceLevel);
       }
@@ -210,6 +213,7 @@ describe("CSV fields are always safe", () => {
         if (value !== "") expect(Number.isFinite(Number(value)), `${column}=${value}`).toBe(true);
       }
       expect(Number(record.exposures.value)).toBe(2);
+      expect(record.sampleRatioMismatch).toEqual({ value: "false", quoted: true });
     }
     expect([...expected.values()].every(Boolean)).toBe(true);
     // Converters were counted under the hostile conversion type: the numbers are real ones.

@@ -26,7 +26,7 @@ let now = new Date(); // when the app's clock says an event happens
 
 const STATS = `query Stats($ruleId: ID!, $conversion: String, $from: String, $to: String, $baselineOutcomeId: String, $confidenceLevel: Float) {
   outcomeConversionStats(ruleId: $ruleId, conversion: $conversion, from: $from, to: $to, baselineOutcomeId: $baselineOutcomeId, confidenceLevel: $confidenceLevel) {
-    ruleId conversion totalExposures sampleRatioMismatchPValue baselineOutcomeId
+    ruleId conversion totalExposures sampleRatioMismatchPValue baselineOutcomeId crossoverVisitors
     outcomes { outcomeId exposures converters conversions unattributedConversions conversionRate confidenceInterval { lower upper } uplift pValue probabilityToBeBest }
   }
 }`;
@@ -363,5 +363,12 @@ describe("two instances on one database", () => {
       ),
     );
     expect(a.conversions + a.unattributedConversions).toBe(14 * 3);
+    // The odd visitors saw A and B: each is one crossover, however many instances recorded it.
+    expect(result.crossoverVisitors).toBe(20);
+    expect(result.crossoverVisitors).toBe(
+      await truth(
+        "SELECT COUNT(*) AS n FROM (SELECT tracking_id FROM rule_exposures WHERE organisation_id = ? AND rule_id = ? GROUP BY tracking_id HAVING COUNT(*) >= 2) t",
+      ),
+    );
   });
 });

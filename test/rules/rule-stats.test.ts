@@ -13,6 +13,10 @@ const filter = (overrides: Partial<RuleStatsFilter> = {}): RuleStatsFilter => ({
   to: null,
   baselineOutcomeId: null,
   confidenceLevel: 0.95,
+  sequentialTuning: 5000,
+  pValueAdjustment: "NONE",
+  expectedWeights: null,
+  srmThreshold: 0.001,
   ...overrides,
 });
 

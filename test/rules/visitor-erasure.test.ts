@@ -63,17 +63,30 @@ async function record(organisationId: string, [visitor, at, outcomeId, conversio
 }
 
 const STATS = `query($ruleId: ID!, $conversion: String, $from: String, $to: String) {
-  outcomeConversionStats(ruleId: $ruleId, conversion: $conversion, from: $from, to: $to) {
-    ruleId conversion totalExposures sampleRatioMismatchPValue baselineOutcomeId
+  outcomeConversionStats(ruleId: $ruleId, conversion: $conversion, from: $from, to: $to, pValueAdjustment: HOLM) {
+    ruleId conversion totalExposures sampleRatioMismatchPValue sampleRatioMismatch crossoverVisitors baselineOutcomeId
     outcomes { outcomeId exposures converters conversions unattributedConversions conversionRate
-      confidenceInterval { lower upper } uplift pValue probabilityToBeBest }
+      confidenceInterval { lower upper } uplift pValue probabilityToBeBest
+      difference differenceInterval { lower upper } upliftInterval { lower upper } chanceToBeatBaseline expectedLoss
+      sequentialDifferenceInterval { lower upper } sequentialPValue adjustedPValue adjustedSequentialPValue
+      sampleSize(relativeMde: 0.2) { exposuresPerOutcome daysRemaining } }
+  }
+  outcomeConversionSeries(ruleId: $ruleId, conversion: $conversion, from: $from, to: $to) {
+    from to days { day outcomes { outcomeId exposures converters conversions conversionRate
+      confidenceInterval { lower upper } uplift pValue sequentialPValue probabilityToBeBest } }
   }
 }`;
 
 async function stats(tenant: Tenant, variables: Record<string, unknown>) {
-  const response = await graphql(app, STATS, { ruleId: RULE, ...variables }, { "x-api-key": tenant.apiKey });
+  // The series runs to 31 May unless told: the same days in both organisations.
+  const response = await graphql(
+    app,
+    STATS,
+    { ruleId: RULE, to: "2026-05-31", ...variables },
+    { "x-api-key": tenant.apiKey },
+  );
   expect(response.body.errors).toBeUndefined();
-  return response.body.data.outcomeConversionStats;
+  return response.body.data;
 }
 
 async function rules(tenant: Tenant) {
@@ -91,6 +104,7 @@ const FILTERS = [
   { from: "2026-05-02" },
   { to: "2026-05-01" },
   { from: "2026-05-03", to: "2026-05-05", conversion: "CUSTOMER" },
+  { from: "2026-05-01", to: "2026-05-03", conversion: "CUSTOMER" },
 ];
 
 describe("visitor:erase", () => {
@@ -99,8 +113,9 @@ describe("visitor:erase", () => {
       await record(erased.organisationId, event);
       if (event[0] !== ERASED) await record(twin.organisationId, event);
     }
-    // Before: the visitor shows.
+    // Before: the visitor shows, a crossover among others.
     expect(await stats(erased, {})).not.toEqual(await stats(twin, {}));
+    expect((await stats(erased, {})).outcomeConversionStats.crossoverVisitors).toBe(1);
 
     const env = { ...app.database.env, LOG_LEVEL: "silent" };
     const result = await adminCommand(["visitor:erase", "--org", erased.organisationId, "--tracking-id", ERASED], env);
@@ -135,7 +150,7 @@ describe("visitor:erase", () => {
       exposures: 1,
       conversions: 1,
     });
-    const twinBefore = await stats(twin, {});
+    const twinBefore = (await stats(twin, {})).outcomeConversionStats;
     expect(twinBefore.outcomes.find((outcome: { outcomeId: string }) => outcome.outcomeId === "A").exposures).toBe(2);
   });
 });

@@ -1,0 +1,164 @@
+// Cost of outcomeConversionSeries at its limit: 366 days x 10 outcomes, read from the counters and
+// assembled (running sums, Wilson, p-values, sequential p-values, probability to be best per day).
+// The counters: every outcome exposed on every day, each cohort day converting over the next 7 days
+// (25,620 (cohort day, conversion day) cells). Reports the median wall time of the read, of the
+// assembly, and of both, over 51 runs after a warm-up, on an in-memory SQLite database migrated as
+// in production. Standalone: `npm run build`, then `node bench/series.js`.
+"use strict";
+
+require("reflect-metadata");
+const { createHash } = require("node:crypto");
+const { openDatabase, resolveDatabaseTarget } = require("../dist/src/db/data-source.js");
+const { entities } = require("../dist/src/services.js");
+const { RuleCounters } = require("../dist/src/rules/rule-counters.js");
+const { computeRuleSeries, daysFrom } = require("../dist/src/rules/rule-stats.js");
+
+const ORGANISATION = "00000000-0000-4000-8000-000000000001";
+const RULE = "bench-rule";
+const OUTCOMES = Array.from({ length: 10 }, (_, index) => `outcome-${index}`);
+const FROM = "2025-03-01";
+const DAYS = daysFrom(FROM, "2026-03-01");
+const key = (...parts) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+
+async function insert(dataSource, table, columns, rows) {
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    const placeholders = `(${columns.map(() => "?").join(", ")})`;
+    await dataSource.query(
+      `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => placeholders).join(", ")}`,
+      chunk.flat(),
+    );
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main() {
+  if (DAYS.length !== 366) throw new Error(`expected 366 days, got ${DAYS.length}`);
+  const dataSource = await openDatabase(await resolveDatabaseTarget({ SQLITE_PATH: ":memory:" }), entities);
+  const now = "2026-03-01 12:00:00.000";
+  await insert(
+    dataSource,
+    "rule_outcomes",
+    ["organisation_id", "rule_id", "outcome_id", "exposures", "first_seen_at", "last_activity_at"],
+    OUTCOMES.map((outcome) => [ORGANISATION, RULE, outcome, 0, now, now]),
+  );
+  const daily = [];
+  const pairs = [];
+  OUTCOMES.forEach((outcome, o) => {
+    DAYS.forEach((day, d) => {
+      daily.push([key(ORGANISATION, RULE, outcome, "", day), ORGANISATION, RULE, outcome, "", day, 200 + o, 0, 0, 0]);
+      for (let later = d; later < Math.min(DAYS.length, d + 7); later++) {
+        const converters = 1 + ((o + d + later) % 3);
+        pairs.push([
+          key(ORGANISATION, RULE, outcome, "", day, DAYS[later]),
+          ORGANISATION,
+          RULE,
+          outcome,
+          "",
+          day,
+          DAYS[later],
+          converters,
+          converters + 1,
+        ]);
+      }
+    });
+  });
+  await insert(
+    dataSource,
+    "rule_outcome_daily_stats",
+    [
+      "counter_key",
+      "organisation_id",
+      "rule_id",
+      "outcome_id",
+      "conversion_type",
+      "day",
+      "exposures",
+      "converters",
+      "conversions",
+      "unattributed",
+    ],
+    daily,
+  );
+  await insert(
+    dataSource,
+    "rule_outcome_conversion_days",
+    [
+      "counter_key",
+      "organisation_id",
+      "rule_id",
+      "outcome_id",
+      "conversion_type",
+      "cohort_day",
+      "conversion_day",
+      "converters",
+      "conversions",
+    ],
+    pairs,
+  );
+
+  const counters = new RuleCounters(dataSource);
+  const filter = {
+    ruleId: RULE,
+    conversion: null,
+    from: FROM,
+    to: DAYS.at(-1),
+    baselineOutcomeId: null,
+    confidenceLevel: 0.95,
+    sequentialTuning: 5000,
+  };
+  const reads = [];
+  const assemblies = [];
+  const totals = [];
+  let series;
+  for (let run = 0; run < 61; run++) {
+    const start = process.hrtime.bigint();
+    const counts = await counters.outcomeDailyCounts(ORGANISATION, filter, FROM, filter.to);
+    const read = process.hrtime.bigint();
+    series = await computeRuleSeries(filter, FROM, filter.to, counts);
+    const done = process.hrtime.bigint();
+    if (run < 10) continue; // warm-up
+    reads.push(Number(read - start) / 1e6);
+    assemblies.push(Number(done - read) / 1e6);
+    totals.push(Number(done - start) / 1e6);
+  }
+  // The two statements of the read, each on its own.
+  const statements = {
+    exposures: [
+      "SELECT outcome_id, day, exposures FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND day >= ? AND day <= ? AND exposures <> 0",
+      [ORGANISATION, RULE, "", FROM, filter.to],
+    ],
+    conversionDays: [
+      "SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions FROM rule_outcome_conversion_days WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day >= ? AND cohort_day <= ? AND conversion_day <= ? GROUP BY outcome_id, conversion_day",
+      [ORGANISATION, RULE, "", FROM, filter.to, filter.to],
+    ],
+  };
+  const statementTimes = {};
+  for (const [name, [sql, parameters]] of Object.entries(statements)) {
+    const times = [];
+    for (let run = 0; run < 31; run++) {
+      const start = process.hrtime.bigint();
+      await dataSource.query(sql, parameters);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    statementTimes[name] = median(times).toFixed(1);
+  }
+  const cells = series.days.length * series.days[0].outcomes.length;
+  if (cells !== 3660) throw new Error(`expected 3,660 (day, outcome) figures, got ${cells}`);
+  console.log(
+    `outcomeConversionSeries, 366 days x 10 outcomes (${daily.length} daily and ${pairs.length} conversion-day counter rows), ` +
+      `SQLite in memory, median of 51: read ${median(reads).toFixed(1)} ms, assembly ${median(assemblies).toFixed(1)} ms, ` +
+      `total ${median(totals).toFixed(1)} ms (statements: daily exposures ${statementTimes.exposures} ms, ` +
+      `conversion days ${statementTimes.conversionDays} ms)`,
+  );
+  await dataSource.destroy();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
