@@ -1,4 +1,4 @@
-// Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim, health endpoints.
+// Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim and its OpenAPI document, health endpoints.
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -16,6 +16,7 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { openApiDocumentation } from "./http/openapi";
 import { requestDeadline } from "./http/request-deadline";
 import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
@@ -96,6 +97,8 @@ export async function buildApp(
   });
 
   await app.register(fastifyCookie);
+  // Before the routes: it collects their schemas as they are added.
+  await openApiDocumentation(app);
   await app.register(apiKeyAuthentication, { apiKeys: services.apiKeys });
   if (metrics) {
     // On the root instance: its onResponse hook must see every route.

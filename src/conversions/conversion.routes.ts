@@ -6,7 +6,9 @@ import { type FieldIssue, InvalidInput } from "../errors";
 import { restErrorHandler } from "../http/error-handler";
 import { headerOf } from "../http/headers";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
+import { schemasDocumentOnly } from "../http/openapi";
 import type { ConversionServices } from "./conversion.loaders";
+import { logConversionDocumentation, logConversionsDocumentation } from "./conversion.openapi";
 import type { RawLoggedConversion } from "./conversion.service";
 
 /** Stands in for a batch item that is not an object: the service sees it invalid, the answer says why. */
@@ -52,6 +54,7 @@ const BATCH_STATUS = { ACCEPTED: "ACCEPTED", CONTACT_NOT_FOUND: "CONTACT_NOT_FOU
 export async function conversionRoutes(app: FastifyInstance, { conversions }: ConversionServices) {
   // FastAPI read any body as JSON whatever its Content-Type.
   acceptAnyBodyAsText(app, BATCH_BODY_LIMIT);
+  schemasDocumentOnly(app);
   app.setErrorHandler(
     restErrorHandler({
       message: (message) => ({ detail: message }),
@@ -64,6 +67,7 @@ export async function conversionRoutes(app: FastifyInstance, { conversions }: Co
     {
       bodyLimit: LEGACY_CONVERSIONS_BODY_LIMIT,
       onRequest: app.authenticateApiKey,
+      schema: logConversionDocumentation,
     },
     async (request, reply) => {
       const body = parseJsonObjectBody(request.body);
@@ -78,7 +82,7 @@ export async function conversionRoutes(app: FastifyInstance, { conversions }: Co
 
   app.post(
     "/api/v2/conversions/batch",
-    { bodyLimit: BATCH_BODY_LIMIT, onRequest: app.authenticateApiKey },
+    { bodyLimit: BATCH_BODY_LIMIT, onRequest: app.authenticateApiKey, schema: logConversionsDocumentation },
     async (request, reply) => {
       const body = parseJsonObjectBody(request.body);
       const items = body.conversions;

@@ -9,11 +9,17 @@ import { InvalidInput } from "../errors";
 import { restErrorHandler } from "../http/error-handler";
 import { headerOf } from "../http/headers";
 import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
+import { schemasDocumentOnly } from "../http/openapi";
 import { publicIdempotencyKey } from "../idempotency/idempotency.service";
 import type { SiteService } from "../sites/site.service";
 import { outcomeSeriesCsv, outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
 import { parseSampleSizeInput, RULE_ID_MAX_LENGTH } from "./rule.input";
 import type { RuleServices } from "./rule.loaders";
+import {
+  outcomeStatsCsvDocumentation,
+  recordConversionDocumentation,
+  recordExposureDocumentation,
+} from "./rule.openapi";
 
 export interface ZephrRouteOptions extends RuleServices {
   visitors: VisitorIdentifier;
@@ -29,6 +35,7 @@ const keyOf = (request: FastifyRequest, body: Record<string, unknown>) =>
 /** POST /zephr/public/rule-outcomes/v1/conversions and .../exposures: 201 once stored. */
 export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites }: ZephrRouteOptions) {
   acceptAnyBodyAsText(app, ZEPHR_BODY_LIMIT);
+  schemasDocumentOnly(app);
   // Pages of the organisation's own sites may call from another origin (e.g. www.example.com to
   // tracking.example.com), with cookies; any other origin gets no CORS headers.
   await app.register(fastifyCors, {
@@ -59,21 +66,29 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
     }),
   );
 
-  app.post("/zephr/public/rule-outcomes/v1/conversions", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
-    const visitor = await visitors.identify(publicRequest(request));
-    const body = parseJsonObjectBody(request.body);
-    const recorded = await rules.recordConversion(visitor, { ...body, idempotencyKey: keyOf(request, body) });
-    if (recorded.replayed) reply.header("idempotent-replayed", "true");
-    return reply.status(201).send();
-  });
+  app.post(
+    "/zephr/public/rule-outcomes/v1/conversions",
+    { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordConversionDocumentation },
+    async (request, reply) => {
+      const visitor = await visitors.identify(publicRequest(request));
+      const body = parseJsonObjectBody(request.body);
+      const recorded = await rules.recordConversion(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+      if (recorded.replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(201).send();
+    },
+  );
 
-  app.post("/zephr/public/rule-outcomes/v1/exposures", { bodyLimit: ZEPHR_BODY_LIMIT }, async (request, reply) => {
-    const visitor = await visitors.identify(publicRequest(request));
-    const body = parseJsonObjectBody(request.body);
-    const recorded = await rules.recordExposure(visitor, { ...body, idempotencyKey: keyOf(request, body) });
-    if (recorded.replayed) reply.header("idempotent-replayed", "true");
-    return reply.status(201).send();
-  });
+  app.post(
+    "/zephr/public/rule-outcomes/v1/exposures",
+    { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordExposureDocumentation },
+    async (request, reply) => {
+      const visitor = await visitors.identify(publicRequest(request));
+      const body = parseJsonObjectBody(request.body);
+      const recorded = await rules.recordExposure(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+      if (recorded.replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(201).send();
+    },
+  );
 }
 
 /**
@@ -92,6 +107,7 @@ export function answerPathParamTooLong(reply: FastifyReply) {
  * Needs the apiKeyAuthentication plugin registered above it.
  */
 export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: RuleServices) {
+  schemasDocumentOnly(app);
   app.setErrorHandler(
     restErrorHandler({
       message: (message) => ({ detail: message }),
@@ -101,7 +117,7 @@ export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: Rul
 
   app.get<{ Params: { ruleId: string }; Querystring: Record<string, string | undefined> }>(
     "/api/v1/rules/:ruleId/outcome-stats.csv",
-    { onRequest: app.authenticateApiKey },
+    { onRequest: app.authenticateApiKey, schema: outcomeStatsCsvDocumentation },
     async (request, reply) => {
       const { interval = "all", relativeMde, power, ...filter } = request.query;
       const organisationId = principalOf(request).organisationId;
