@@ -131,30 +131,13 @@ export async function eraseVisitorEvents(
     if (Number(row.outcomes) >= 2) crossovers.add(organisationId, row.rule_id, -1);
   }
 
-  await deleteWhereIn(
-    manager,
-    "rule_exposures",
-    "key_hash",
-    exposures.map((row) => row.key_hash),
-  );
-  await deleteWhereIn(
-    manager,
-    "rule_conversion_events",
-    "id",
-    events.map((row) => row.id),
-  );
-  await deleteWhereIn(
-    manager,
-    "rule_converters",
-    "key_hash",
-    converters.map((row) => row.key_hash),
-  );
-  await deleteWhereIn(
-    manager,
-    "rule_visitor_outcomes",
-    "key_hash",
-    visitorOutcomes.map((row) => row.key_hash),
-  );
+  const erased: [table: string, column: string, keys: string[]][] = [
+    ["rule_exposures", "key_hash", exposures.map((row) => row.key_hash)],
+    ["rule_conversion_events", "id", events.map((row) => row.id)],
+    ["rule_converters", "key_hash", converters.map((row) => row.key_hash)],
+    ["rule_visitor_outcomes", "key_hash", visitorOutcomes.map((row) => row.key_hash)],
+  ];
+  for (const [table, column, keys] of erased) await deleteWhereIn(manager, table, column, keys);
   // Cells that only this visitor filled are gone, as they would be had the visitor never come.
   for (const cells of [counters, conversionDays, crossovers]) {
     await cells.apply(manager);
