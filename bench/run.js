@@ -24,7 +24,9 @@
 //
 // --smoke or BENCH_SMOKE=1: CI's short run (2 rounds of ~1 s, 1 k and 10 k seeded events).
 // BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test): a database bench_<random> is
-// created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults.
+// created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults;
+// BENCH_LOG_LEVEL the service's (info as shipped); BENCH_CPU_PROF=<dir> profiles the service
+// (node --cpu-prof; read it with node bench/profile-summary.js <dir>).
 "use strict";
 
 const { execFileSync, fork } = require("node:child_process");
@@ -180,9 +182,10 @@ async function probeDatabase(url) {
  * Starts one of bench/'s processes and waits for its { ready: { url, pid } }. call(command, args)
  * runs one of its IPC commands (bench/child.js); stop() disconnects it and waits for its exit.
  */
-function startChild(script, { env = {}, stdout = "ignore" } = {}) {
+function startChild(script, { env = {}, stdout = "ignore", execArgv = [] } = {}) {
   const child = fork(join(__dirname, script), [], {
     env: { ...process.env, ...env },
+    execArgv,
     stdio: ["ignore", stdout, "inherit", "ipc"],
   });
   const pending = new Map();
@@ -640,6 +643,8 @@ async function main() {
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
       },
       stdout: logFd,
+      // A CPU profile of the service over the whole run, for bench/profile-summary.js.
+      execArgv: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     });
     Object.assign(service, { name: "service", metrics: true });
     children.push(service);
