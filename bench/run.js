@@ -489,6 +489,8 @@ async function statsAtSizes(context) {
   };
   const sizes = [];
   for (const total of settings.sizes) {
+    // The seeding runs inside the service's process: its memory is the bench's, not the traffic's.
+    if (total === settings.sizes.at(-1)) context.trafficPeakRssMb = memoryMbOf(service.pid, "VmHWM");
     context.rss.phase(`seeding ${int(total)} events`);
     const cpuBefore = { server: cpuSecondsOf(service.pid), db: cpuSecondsOf(dbPid) };
     const seeded = { events: sizes.at(-1)?.seeded.events ?? 0, seconds: 0 };
@@ -586,7 +588,7 @@ function statisticsBench() {
 
 // ---------------------------------------------------------------- final table
 
-function printFinalTable(paths, batch, stats, peakRssMb) {
+function printFinalTable(paths, batch, stats, rssPeaks) {
   const range = (values) => {
     const [low, high] = [Math.min(...values), Math.max(...values)].map(ms);
     return low === high ? `${low} ms` : `${low}-${high} ms`;
@@ -613,7 +615,10 @@ function printFinalTable(paths, batch, stats, peakRssMb) {
       `p99 ${stats.small.p99.toFixed(1)} → ${stats.large.p99.toFixed(1)} ms; seeding ${int(stats.large.seeded.events)} events took ` +
       `${(stats.small.seeded.seconds + stats.large.seeded.seconds).toFixed(0)} s | p50 <= 10 ms, <= x1.5 |`,
   );
-  console.log(`| Peak RSS of the service (VmHWM) | ${peakRssMb.toFixed(0)} MB | <= ${RSS_TARGET_MB} MB |`);
+  console.log(
+    `| Peak RSS of the service (VmHWM) | ${rssPeaks.traffic.toFixed(0)} MB under request traffic; ` +
+      `${rssPeaks.whole.toFixed(0)} MB with the in-process seeding | <= ${RSS_TARGET_MB} MB |`,
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -672,14 +677,17 @@ async function main() {
     rss.phase("durability check");
     const durable = await checkDurability(service);
     const peakRssMb = memoryMbOf(service.pid, "VmHWM");
+    const rssPeaks = { traffic: context.trafficPeakRssMb, whole: peakRssMb };
     rss.stop();
     console.log(
-      `\n4. Peak RSS of the service process: ${peakRssMb.toFixed(0)} MB (VmHWM; target <= ${RSS_TARGET_MB} MB)`,
+      `\n4. Peak RSS of the service process (VmHWM; target <= ${RSS_TARGET_MB} MB): ${rssPeaks.traffic.toFixed(0)} MB ` +
+        `under request traffic (until the large seeding), ${peakRssMb.toFixed(0)} MB over the whole run, ` +
+        "in-process seeding included",
     );
     console.log(`  sampled peak per phase: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")}`);
     for (const child of children.splice(0)) await child.stop();
     await statisticsBench();
-    printFinalTable(paths, batch, stats, peakRssMb);
+    printFinalTable(paths, batch, stats, rssPeaks);
     ok = durable;
   } finally {
     for (const child of children) await child.stop().catch(() => {});
