@@ -1,5 +1,6 @@
 // CPU time of probabilityToBeBest (and of the full posteriorComparison) for 2 and 100 outcomes: the median
-// of many runs after a warm-up. Standalone: run `npm run build` first, then `node bench/statistics.js`.
+// of many runs after a warm-up. Part of `npm run bench` (bench/run.js starts it); standalone: run
+// `npm run build` first, then `node bench/statistics.js`. BENCH_SMOKE=1: a tenth of the runs.
 "use strict";
 const { posteriorComparison, probabilityToBeBest } = require("../dist/src/rules/statistics.js");
 
@@ -37,7 +38,9 @@ const cases = [
   ["100 identical outcomes, a million exposures each", identical, 101],
   ["100 outcomes, mixed sizes and rates", mixed, 101],
 ];
-for (const [name, arms, runs] of cases) {
+const scale = process.env.BENCH_SMOKE === "1" ? 0.1 : 1;
+for (const [name, arms, fullRuns] of cases) {
+  const runs = Math.max(11, Math.round(fullRuns * scale) | 1);
   const best = medianCpuMilliseconds(() => probabilityToBeBest(arms), runs);
   const all = medianCpuMilliseconds(() => posteriorComparison(arms, 0), runs);
   console.log(
