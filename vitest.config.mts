@@ -21,5 +21,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most files wait on processes, sockets and the database, not on the CPU: vitest's default of
+    // one worker per core minus one would run them one at a time on a 2-core machine.
+    maxWorkers: 3,
   },
 });
