@@ -132,8 +132,9 @@ export interface RuleStatsContext {
 type Counts = Pick<OutcomeCounts, "outcomeId" | "exposures" | "converters">;
 type Identified = Pick<OutcomeCounts, "outcomeId">;
 
-const rateOf = (row: Counts) => (row.exposures > 0 ? row.converters / row.exposures : null);
-const armOf = (row: Counts): Arm => ({ successes: row.converters, trials: row.exposures });
+type Tallies = Pick<OutcomeCounts, "exposures" | "converters">;
+const rateOf = (row: Tallies) => (row.exposures > 0 ? row.converters / row.exposures : null);
+const armOf = (row: Tallies): Arm => ({ successes: row.converters, trials: row.exposures });
 
 // No figure is ever NaN or Infinity (GraphQL cannot carry them, a CSV would show them as text):
 // whatever a formula gives at its numerical edges is null, "undefined here".
@@ -196,6 +197,26 @@ export function daysBetweenInclusive(first: string, last: string): number {
   return Math.max(1, days);
 }
 
+/**
+ * The figures of one outcome against the baseline that the stats and each day of the series both
+ * show; every comparison is null without a baseline to compare with (for the baseline itself).
+ */
+function comparedFigures(row: Tallies, baseline: Tallies | null, level: number, sequentialTuning: number) {
+  const rate = rateOf(row);
+  const baselineRate = baseline ? rateOf(baseline) : null;
+  const against = <T>(figure: (baselineArm: Arm, arm: Arm) => T): T | null =>
+    baseline ? figure(armOf(baseline), armOf(row)) : null;
+  return {
+    rate,
+    against,
+    conversionRate: finiteOrNull(rate),
+    confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, level)),
+    uplift: baseline ? finiteOrNull(relativeUplift(rate, baselineRate)) : null,
+    pValue: finiteOrNull(against((b, k) => twoProportionPValue(k, b))),
+    sequentialPValue: finiteOrNull(against((b, k) => sequentialPValue(b, k, level, sequentialTuning))),
+  };
+}
+
 /** The statistics of a rule from its outcomes' counts, ordered as given; the baseline is the first unless named. */
 export function computeRuleStats(
   filter: RuleStatsFilter,
@@ -226,15 +247,18 @@ export function computeRuleStats(
   };
   const outcomes = rows.map((row, index) => {
     const compared = baseline !== undefined && row !== baseline;
-    const against = <T>(figure: (baselineArm: Arm, arm: Arm) => T): T | null =>
-      compared && baseline ? figure(armOf(baseline), arms[index]) : null;
-    const rate = rateOf(row);
+    const { rate, against, conversionRate, confidenceInterval, uplift, pValue, sequentialPValue } = comparedFigures(
+      row,
+      compared && baseline ? baseline : null,
+      level,
+      filter.sequentialTuning,
+    );
     return {
       ...row,
-      conversionRate: finiteOrNull(rate),
-      confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, level)),
-      uplift: compared ? finiteOrNull(relativeUplift(rate, baselineRate)) : null,
-      pValue: finiteOrNull(against((b, k) => twoProportionPValue(k, b))),
+      conversionRate,
+      confidenceInterval,
+      uplift,
+      pValue,
       probabilityToBeBest: best[index],
       difference: compared && rate !== null && baselineRate !== null ? finiteOrNull(rate - baselineRate) : null,
       differenceInterval: finiteIntervalOrNull(against((b, k) => newcombeDifferenceInterval(b, k, level))),
@@ -244,7 +268,7 @@ export function computeRuleStats(
       sequentialDifferenceInterval: finiteIntervalOrNull(
         against((b, k) => sequentialDifferenceInterval(b, k, level, filter.sequentialTuning)),
       ),
-      sequentialPValue: finiteOrNull(against((b, k) => sequentialPValue(b, k, level, filter.sequentialTuning))),
+      sequentialPValue,
       adjustedPValue: null as number | null,
       adjustedSequentialPValue: null as number | null,
       sampleSizePlan: compared ? plan : null,
@@ -351,23 +375,23 @@ export async function computeRuleSeries(
     // The posterior pass is the costly part of a day: a day that changed no arm keeps the last one's.
     if (changed) best = finiteShares(posteriorComparison(arms, null).probabilityToBeBest);
     changed = false;
-    const baselineArm = baselineIndex >= 0 ? arms[baselineIndex] : null;
-    const baselineRate = baselineIndex >= 0 ? rateOf(running[baselineIndex]) : null;
+    const baselineRow = baselineIndex >= 0 ? running[baselineIndex] : null;
     days.push({
       day,
       outcomes: running.map((row, index) => {
-        const compared = baselineArm !== null && index !== baselineIndex;
-        const rate = rateOf(row);
+        const figures = comparedFigures(
+          row,
+          index !== baselineIndex ? baselineRow : null,
+          level,
+          filter.sequentialTuning,
+        );
         return {
           ...row,
-          conversionRate: finiteOrNull(rate),
-          confidenceInterval: finiteIntervalOrNull(wilsonInterval(row.converters, row.exposures, level)),
-          uplift: compared ? finiteOrNull(relativeUplift(rate, baselineRate)) : null,
-          pValue: compared && baselineArm ? finiteOrNull(twoProportionPValue(arms[index], baselineArm)) : null,
-          sequentialPValue:
-            compared && baselineArm
-              ? finiteOrNull(sequentialPValue(baselineArm, arms[index], level, filter.sequentialTuning))
-              : null,
+          conversionRate: figures.conversionRate,
+          confidenceInterval: figures.confidenceInterval,
+          uplift: figures.uplift,
+          pValue: figures.pValue,
+          sequentialPValue: figures.sequentialPValue,
           probabilityToBeBest: best[index],
         };
       }),
