@@ -4,7 +4,7 @@
 import fastifyCors from "@fastify/cors";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/api-key.plugin";
-import { publicRequest, type VisitorIdentifier } from "../auth/visitor";
+import { publicRequest, type Visitor, type VisitorIdentifier } from "../auth/visitor";
 import { InvalidInput } from "../errors";
 import { restErrorHandler } from "../http/error-handler";
 import { headerOf } from "../http/headers";
@@ -66,28 +66,26 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
     }),
   );
 
+  // Both endpoints: the visitor, the body as JSON, its key (header or eventId), 201 once stored.
+  const recording =
+    (record: (visitor: Visitor, raw: Record<string, unknown>) => Promise<{ replayed: boolean }>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const visitor = await visitors.identify(publicRequest(request));
+      const body = parseJsonObjectBody(request.body);
+      const recorded = await record(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+      if (recorded.replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(201).send();
+    };
+
   app.post(
     "/zephr/public/rule-outcomes/v1/conversions",
     { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordConversionDocumentation },
-    async (request, reply) => {
-      const visitor = await visitors.identify(publicRequest(request));
-      const body = parseJsonObjectBody(request.body);
-      const recorded = await rules.recordConversion(visitor, { ...body, idempotencyKey: keyOf(request, body) });
-      if (recorded.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(201).send();
-    },
+    recording((visitor, raw) => rules.recordConversion(visitor, raw)),
   );
-
   app.post(
     "/zephr/public/rule-outcomes/v1/exposures",
     { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordExposureDocumentation },
-    async (request, reply) => {
-      const visitor = await visitors.identify(publicRequest(request));
-      const body = parseJsonObjectBody(request.body);
-      const recorded = await rules.recordExposure(visitor, { ...body, idempotencyKey: keyOf(request, body) });
-      if (recorded.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(201).send();
-    },
+    recording((visitor, raw) => rules.recordExposure(visitor, raw)),
   );
 }
 
