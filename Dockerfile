@@ -13,12 +13,14 @@ ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
 
-# --- build: all dependencies, then tsc -p tsconfig.build.json -> dist/src, dist/migrations
+# --- build: all dependencies, then tsc -p tsconfig.build.json -> dist/src, dist/migrations, and
+#     vite (web/vite.config.mts) -> dist/web/analytics, the page served at /analytics
 FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY web ./web
 RUN npm run build
 
 # --- prod-deps: production dependencies only, native modules compiled for this base image

@@ -1,4 +1,5 @@
-// Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim and its OpenAPI document, health endpoints.
+// Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim and its OpenAPI document,
+// the analytics page, health endpoints.
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -16,6 +17,7 @@ import { type CallerIdentification, createGraphQLContext, type GraphQLContext } 
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { healthRoutes } from "./health/health.routes";
+import { analyticsPage } from "./http/analytics-page";
 import { openApiDocumentation } from "./http/openapi";
 import { requestDeadline } from "./http/request-deadline";
 import { httpServerOptions } from "./http/server-options";
@@ -113,6 +115,7 @@ export async function buildApp(
     sites: services.sites,
   });
   await app.register(outcomeStatsCsvRoutes, { rules: services.rules });
+  await app.register(analyticsPage);
 
   const schema = await buildConversionsSubgraphSchema();
   const identification: CallerIdentification = {

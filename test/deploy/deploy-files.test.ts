@@ -378,10 +378,11 @@ describe("Dockerfile", () => {
     }
     expect(runs).toMatch(/npm ci(?![^\n]*--omit=dev)/);
     expect(runs.indexOf("npm ci")).toBeLessThan(runs.indexOf("npm run build"));
-    expect(packageJson.scripts.build).toBe("tsc -p tsconfig.build.json");
+    expect(packageJson.scripts.build).toBe("tsc -p tsconfig.build.json && npm run build:web --silent");
+    expect(packageJson.scripts["build:web"]).toBe("vite build --config web/vite.config.mts");
   });
 
-  it("copies into the build stage everything tsconfig.build.json compiles", () => {
+  it("copies into the build stage everything tsconfig.build.json compiles, and the analytics page's sources", () => {
     const tsBuild = JSON.parse(read("tsconfig.build.json"));
     const copied = copies(lineage(stages, buildStage!)).flatMap((copy) => copy.sources);
     for (const path of [
@@ -389,6 +390,8 @@ describe("Dockerfile", () => {
       "tsconfig.build.json",
       tsBuild.extends.replace(/^\.\//, ""),
       "package-lock.json",
+      // vite builds web/analytics with web/vite.config.mts into dist/web/analytics.
+      "web",
     ]) {
       expect(copied).toContain(path);
     }
