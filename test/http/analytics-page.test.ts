@@ -10,6 +10,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANALYTICS_PAGE_CSP } from "../../src/http/analytics-page";
 import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
+import { rawRequest } from "../helpers/raw-http";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(__dirname, "..", "..", "test-results", "analytics-page");
@@ -19,6 +20,10 @@ const SINGLE = "newsletter-banner";
 let app: TestApp;
 let acme: Tenant;
 let empty: Tenant;
+/** An organisation with more rules than the page lists at once (50), on its own site. */
+let many: Tenant;
+const MANY_HOST = "many-rules.example";
+const MANY_RULES = 53;
 let browser: Browser;
 let now = new Date("2026-05-04T09:00:00Z");
 
@@ -55,6 +60,7 @@ beforeAll(async () => {
   const bootstrap = await startTestApp();
   acme = await createTenant(bootstrap);
   empty = await createTenant(bootstrap);
+  many = await createTenant(bootstrap);
   await bootstrap.server.close();
   app = await startTestApp({ DEFAULT_ORGANISATION_ID: acme.organisationId }, bootstrap.database, {
     clock: () => now,
@@ -71,6 +77,15 @@ beforeAll(async () => {
   await record("exposures", `${RULE}-A-2026-05-01-0`, { ruleId: RULE, outcomeId: "B" });
   await record("exposures", `${RULE}-A-2026-05-01-1`, { ruleId: RULE, outcomeId: "B" });
   await cohort(SINGLE, "only", "2026-05-03", 12, 3);
+  await app.server.services.sites.add(many.organisationId, MANY_HOST);
+  for (let index = 0; index < MANY_RULES; index++) {
+    const response = await rawRequest(`${app.url}/zephr/public/rule-outcomes/v1/exposures`, {
+      method: "POST",
+      headers: { host: MANY_HOST, "content-type": "application/json", cookie: "blaize_tracking_id=many-visitor" },
+      body: JSON.stringify({ ruleId: `rule-${String(index).padStart(2, "0")}`, outcomeId: "A" }),
+    });
+    expect(response.status).toBe(201);
+  }
   now = new Date("2026-05-04T09:00:00Z");
   mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
@@ -92,9 +107,10 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const STATS = `query Stats($ruleId: ID!, $confidenceLevel: Float, $baselineOutcomeId: String, $conversion: String) {
+const STATS = `query Stats($ruleId: ID!, $confidenceLevel: Float, $baselineOutcomeId: String, $conversion: String,
+  $from: String, $to: String) {
   outcomeConversionStats(ruleId: $ruleId, confidenceLevel: $confidenceLevel, baselineOutcomeId: $baselineOutcomeId,
-    conversion: $conversion) {
+    conversion: $conversion, from: $from, to: $to) {
     baselineOutcomeId confidenceLevel totalExposures sampleRatioMismatch crossoverVisitors
     outcomes {
       outcomeId exposures converters conversions conversionRate confidenceInterval { lower upper }
@@ -329,7 +345,9 @@ describe("GET /analytics", () => {
     }
     await page.screenshot({ path: join(SCREENSHOTS, "desktop.png"), fullPage: true });
 
-    // Filters: a stricter confidence level and B as the baseline.
+    // Filters: a stricter confidence level, B as the baseline, a window of the second day only.
+    await page.locator("#filter-from").fill("2026-05-02");
+    await page.locator("#filter-to").fill("2026-05-02");
     await page.locator("#filter-confidence").selectOption("0.99");
     await page.locator("#filter-baseline").selectOption("B");
     await page.locator("#filter-conversion").fill("REGISTERED");
@@ -340,15 +358,20 @@ describe("GET /analytics", () => {
       confidenceLevel: 0.99,
       baselineOutcomeId: "B",
       conversion: "REGISTERED",
+      from: "2026-05-02",
+      to: "2026-05-02",
     });
+    // The window's cohorts: the second day's visitors only.
+    expect(filtered.outcomes.map((outcome: any) => outcome.exposures)).toEqual([70, 70, 30]);
     await expectTableToShow(page, filtered, locale);
+    await expect.poll(() => page.locator("#series-chart").getAttribute("aria-label")).toContain("1 day to 2026-05-02");
     expect(await page.locator("tr.leading").count()).toBe(0);
 
     // The CSV with the same filters, byte for byte what the route gives.
     const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download-csv").click()]);
     const saved = readFileSync((await download.path())!, "utf8");
     const direct = await http(
-      `${app.url}/api/v1/rules/${RULE}/outcome-stats.csv?conversion=REGISTERED&confidenceLevel=0.99&baselineOutcomeId=B`,
+      `${app.url}/api/v1/rules/${RULE}/outcome-stats.csv?conversion=REGISTERED&from=2026-05-02&to=2026-05-02&confidenceLevel=0.99&baselineOutcomeId=B`,
       { headers: { "x-api-key": acme.apiKey } },
     );
     expect(direct.status).toBe(200);
@@ -385,6 +408,21 @@ describe("GET /analytics", () => {
     expect(await page.locator("tr.leading").count()).toBe(0);
     expect(await page.locator("#srm-warning").isVisible()).toBe(false);
     expect(await page.locator("#table-note").textContent()).toContain("No outcome leads");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("lists the rules page by page", async () => {
+    const { context, page, problems } = await openPage({ locale: "en-GB", width: 1280, height: 900 });
+    await enterKey(page, many.apiKey);
+    const ruleIds = () =>
+      page.locator("button.rule").evaluateAll((buttons) => buttons.map((b) => (b as HTMLElement).dataset.ruleId));
+    await expect.poll(async () => (await ruleIds()).length).toBe(50);
+    expect(await page.locator("#more-rules").isVisible()).toBe(true);
+    await page.locator("#more-rules").click();
+    await expect.poll(async () => (await ruleIds()).length).toBe(MANY_RULES);
+    expect(await ruleIds()).toEqual(Array.from({ length: MANY_RULES }, (_, i) => `rule-${String(i).padStart(2, "0")}`));
+    expect(await page.locator("#more-rules").isVisible()).toBe(false);
     expect(problems).toEqual([]);
     await context.close();
   });

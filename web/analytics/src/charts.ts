@@ -161,7 +161,7 @@ export function drawSeries(
   canvas.setAttribute(
     "aria-label",
     last
-      ? `Cumulative conversion rate per day, ${days.length} days to ${last.day}. On ${last.day}: ${outcomeIds
+      ? `Cumulative conversion rate per day, ${days.length} ${days.length === 1 ? "day" : "days"} to ${last.day}. On ${last.day}: ${outcomeIds
           .map((outcomeId) => `${nameOf(outcomeId, baselineOutcomeId)} ${percent(rateOn(last, outcomeId))}`)
           .join("; ")}`
       : "Cumulative conversion rate per day: no day in this window.",
