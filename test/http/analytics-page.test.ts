@@ -408,6 +408,15 @@ describe("GET /analytics", () => {
     expect(await page.locator("tr.leading").count()).toBe(0);
     expect(await page.locator("#srm-warning").isVisible()).toBe(false);
     expect(await page.locator("#table-note").textContent()).toContain("No outcome leads");
+
+    // A window longer than a series may be: the comparison shows, the series says why it does not.
+    await page.locator("#filter-from").fill("2025-01-01");
+    await page.locator("#filters button[type=submit]").click();
+    await expect
+      .poll(() => page.locator("#series-message").textContent())
+      .toMatch(/a series covers at most 366 days, and this window has \d+/);
+    expect(await page.locator("#series-chart").isVisible()).toBe(false);
+    await expectTableToShow(page, await statsOf(acme.apiKey, { ruleId: SINGLE, from: "2025-01-01" }), locale);
     expect(problems).toEqual([]);
     await context.close();
   });

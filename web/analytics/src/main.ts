@@ -23,6 +23,14 @@ const pRelation = (value: number | null) => {
   return shown.startsWith("<") ? shown : `= ${shown}`;
 };
 
+/** The days a series covers at most (the service's limit). */
+const SERIES_MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+/** UTC days from `from` to `to`, both counted. */
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
+
 const KEY_STORAGE = "conversions-analytics.api-key";
 const RULES_PER_PAGE = 50;
 
@@ -56,6 +64,8 @@ const view = {
   outcomesBody: element<HTMLTableElement>("outcomes-table").tBodies[0] as HTMLTableSectionElement,
   tableNote: element<HTMLParagraphElement>("table-note"),
   seriesChart: element<HTMLCanvasElement>("series-chart"),
+  seriesChartBox: element<HTMLDivElement>("series-chart-box"),
+  seriesMessage: element<HTMLParagraphElement>("series-message"),
 };
 
 interface State {
@@ -116,6 +126,9 @@ function clearResults() {
   view.srmWarning.textContent = "";
   clearChart(view.ratesChart);
   clearChart(view.seriesChart);
+  view.seriesMessage.hidden = true;
+  view.seriesMessage.textContent = "";
+  view.seriesChartBox.hidden = false;
 }
 
 async function fetchRules(apiKey: string, after: string | null): Promise<RulesPage["rules"]> {
@@ -198,46 +211,67 @@ async function showResults() {
   }
   const generation = ++state.generation;
   view.results.setAttribute("aria-busy", "true");
-  try {
-    const variables = { ruleId: selected.ruleId, ...filters };
-    const [statsAnswer, seriesAnswer] = await Promise.all([
-      graphql<StatsAnswer>(apiKey, STATS_QUERY, variables),
-      graphql<SeriesAnswer>(apiKey, SERIES_QUERY, variables),
-    ]);
-    if (generation !== state.generation) return;
-    showMessage(null);
-    const stats = statsAnswer.outcomeConversionStats;
-    const outcomeIds = stats.outcomes.map((outcome) => outcome.outcomeId);
-    const colours = colourOf(outcomeIds, stats.baselineOutcomeId);
-    const alpha = 1 - stats.confidenceLevel;
+  const variables = { ruleId: selected.ruleId, ...filters };
+  // A window too long for a series is not asked for (the service would refuse it); the comparison
+  // still shows. A refusal for another reason is shown in the series' place too.
+  const windowDays = filters.from ? daysBetween(filters.from, filters.to ?? todayUtc()) : 0;
+  const [statsAnswer, seriesAnswer] = await Promise.allSettled([
+    graphql<StatsAnswer>(apiKey, STATS_QUERY, variables),
+    windowDays > SERIES_MAX_DAYS
+      ? Promise.reject(
+          new ApiError(
+            `a series covers at most ${SERIES_MAX_DAYS} days, and this window has ${windowDays}. Narrow it to see the series.`,
+            "input",
+          ),
+        )
+      : graphql<SeriesAnswer>(apiKey, SERIES_QUERY, variables),
+  ]);
+  if (generation !== state.generation) return;
+  view.results.removeAttribute("aria-busy");
+  // Nothing of the previous filters stays on screen under the new ones.
+  const heading = view.ruleHeading.textContent;
+  clearResults();
+  view.ruleHeading.textContent = heading;
+  if (statsAnswer.status === "rejected") {
+    explain(statsAnswer.reason);
+    return;
+  }
+  showMessage(null);
+  const stats = statsAnswer.value.outcomeConversionStats;
+  const outcomeIds = stats.outcomes.map((outcome) => outcome.outcomeId);
+  const colours = colourOf(outcomeIds, stats.baselineOutcomeId);
+  const alpha = 1 - stats.confidenceLevel;
 
-    view.summary.textContent =
-      `${integer(stats.totalExposures)} visitors exposed · ` +
-      `${integer(stats.crossoverVisitors)} saw more than one outcome (crossovers) · ` +
-      `baseline ${stats.baselineOutcomeId ?? "none"}`;
-    view.srmWarning.hidden = stats.sampleRatioMismatch !== true;
-    view.srmWarning.textContent =
-      stats.sampleRatioMismatch === true
-        ? `Sample ratio mismatch: the exposures do not follow the expected split (p ${pRelation(stats.sampleRatioMismatchPValue)}). ` +
-          "Check how visitors are assigned before trusting these figures."
-        : "";
+  view.summary.textContent =
+    `${integer(stats.totalExposures)} visitors exposed · ` +
+    `${integer(stats.crossoverVisitors)} saw more than one outcome (crossovers) · ` +
+    `baseline ${stats.baselineOutcomeId ?? "none"}`;
+  view.srmWarning.hidden = stats.sampleRatioMismatch !== true;
+  view.srmWarning.textContent =
+    stats.sampleRatioMismatch === true
+      ? `Sample ratio mismatch: the exposures do not follow the expected split (p ${pRelation(stats.sampleRatioMismatchPValue)}). ` +
+        "Check how visitors are assigned before trusting these figures."
+      : "";
 
-    drawRates(view.ratesChart, stats.outcomes, stats.baselineOutcomeId, colours);
-    const leading = renderOutcomes(view.outcomesBody, stats, colours);
-    view.tableNote.textContent = leading
-      ? `${leading} leads: its sequential p-value is below α = ${percent(alpha)}, valid however often you look.`
-      : `No outcome leads the baseline with a sequential p-value below α = ${percent(alpha)} yet.`;
+  drawRates(view.ratesChart, stats.outcomes, stats.baselineOutcomeId, colours);
+  const leading = renderOutcomes(view.outcomesBody, stats, colours);
+  view.tableNote.textContent = leading
+    ? `${leading} leads: its sequential p-value is below α = ${percent(alpha)}, valid however often you look.`
+    : `No outcome leads the baseline with a sequential p-value below α = ${percent(alpha)} yet.`;
+  if (seriesAnswer.status === "fulfilled") {
     drawSeries(
       view.seriesChart,
-      seriesAnswer.outcomeConversionSeries.days,
+      seriesAnswer.value.outcomeConversionSeries.days,
       outcomeIds,
       stats.baselineOutcomeId,
       colours,
     );
-  } catch (error) {
-    if (generation === state.generation) explain(error);
-  } finally {
-    if (generation === state.generation) view.results.removeAttribute("aria-busy");
+  } else {
+    const reason = seriesAnswer.reason;
+    if (reason instanceof ApiError && reason.kind === "unauthenticated") return explain(reason);
+    view.seriesChartBox.hidden = true;
+    view.seriesMessage.hidden = false;
+    view.seriesMessage.textContent = `No series for these filters: ${reason instanceof ApiError ? reason.message : "it could not be loaded."}`;
   }
 }
 
