@@ -1,6 +1,7 @@
 // Every environment variable the service reads, validated once at start-up.
 // A bad value stops the process with one line naming the variable, before anything listens.
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -39,6 +40,15 @@ const configSchema = z.object({
   WRITER_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Distinct outcomes one rule may have; an event naming one more is refused (400). */
   MAX_OUTCOMES_PER_RULE: z.coerce.number().int().min(2).max(1_000).default(100),
+  /** Worker threads for statistics too costly for the event loop; default: one core left to it (at most 4). */
+  STATS_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, Math.min(4, availableParallelism() - 1))),
+  /** Statistics waiting for a busy worker thread at most; one more is refused (503 with Retry-After). */
+  STATS_WORKER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   /** How long an Idempotency-Key is kept (then a bounded background sweep removes it). */
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()

@@ -61,6 +61,8 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
     closing ??= (async () => {
       // Fastify stops accepting and waits for in-flight requests, which wait for their batch.
       await app.close();
+      // No request is left to wait for a statistics thread.
+      await services.statsWorkers.close();
       await services.writer.drain();
       await services.idempotency.stopSweeper();
       await services.rateLimits.close();

@@ -26,8 +26,10 @@ import { ruleEntities } from "./rules/rule.entities";
 import { RuleService } from "./rules/rule.service";
 import { RuleCounters } from "./rules/rule-counters";
 import { type RuleEvent, type RuleWriteLimits, writeRuleEvents } from "./rules/rule-event-store";
+import { RULE_FIGURES_WORKER, RuleFigures } from "./rules/rule-figures";
 import { Site } from "./sites/site.entity";
 import { SiteService } from "./sites/site.service";
+import { WorkerPool } from "./workers/worker-pool";
 
 /** Every TypeORM entity of the service, for the data source and the drift test. */
 export const entities = [Organisation, ApiKey, Contact, Conversion, Site, ...ruleEntities, IdempotencyKey];
@@ -114,6 +116,8 @@ export interface Services {
   writer: BatchWriter<StoredEvent, Replayed | undefined>;
   idempotency: IdempotencyService;
   rateLimits: RateLimitStore;
+  /** Worker threads for the statistics too costly for the event loop (STATS_WORKERS); closed at shutdown. */
+  statsWorkers: WorkerPool;
 }
 
 export type ServiceSettings = Pick<
@@ -138,6 +142,8 @@ export type ServiceSettings = Pick<
   | "REDIS_URL"
   | "REDIS_KEY_PREFIX"
   | "REDIS_COMMAND_TIMEOUT_MS"
+  | "STATS_WORKERS"
+  | "STATS_WORKER_QUEUE"
 >;
 
 export interface ServiceOptions {
@@ -192,6 +198,12 @@ export function createServices(
     commandTimeoutMs: settings.REDIS_COMMAND_TIMEOUT_MS,
     logger: options.logger,
   });
+  const statsWorkers = new WorkerPool({
+    script: RULE_FIGURES_WORKER,
+    size: settings.STATS_WORKERS,
+    maxQueue: settings.STATS_WORKER_QUEUE,
+    logger: options.logger,
+  });
   const publicLimits = {
     perAddress: rateLimits.limiter("public-address", settings.PUBLIC_ADDRESS_RATE_LIMIT_PER_MINUTE, 60),
     perVisitor: rateLimits.limiter("public-visitor", settings.PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE, 60),
@@ -211,9 +223,17 @@ export function createServices(
     conversions: new ConversionService(dataSource, contacts, writer, idempotency),
     sites,
     visitors: new VisitorIdentifier(sites, jwt, publicLimits),
-    rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, idempotency, options.clock),
+    rules: new RuleService(
+      dataSource,
+      new RuleCounters(dataSource),
+      writer,
+      idempotency,
+      new RuleFigures(statsWorkers),
+      options.clock,
+    ),
     writer,
     idempotency,
     rateLimits,
+    statsWorkers,
   };
 }

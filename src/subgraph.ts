@@ -11,6 +11,7 @@ import { buildFederatedSchema } from "./graphql/federated-schema";
 import type { OperationLimits } from "./graphql/limits";
 import {
   OutcomeConversionStatsResolver,
+  OutcomeDayResolver,
   PUBLIC_RECORDING_FIELDS,
   PUBLIC_RECORDINGS_PER_OPERATION,
   RuleResolver,
@@ -25,6 +26,7 @@ export function buildConversionsSubgraphSchema() {
       ContactConversionsResolver,
       RuleResolver,
       OutcomeConversionStatsResolver,
+      OutcomeDayResolver,
     ],
     orphanedTypes: [RuleOutcomeNode, ContactNode],
     referenceResolvers: {

@@ -1,4 +1,5 @@
 // Configuration is validated once, with errors that name the variable.
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
 
@@ -24,6 +25,15 @@ describe("loadConfig", () => {
   it("turns introspection off in production unless asked", () => {
     expect(loadConfig({ NODE_ENV: "production" }).graphqlIntrospection).toBe(false);
     expect(loadConfig({ NODE_ENV: "production", GRAPHQL_INTROSPECTION: "true" }).graphqlIntrospection).toBe(true);
+  });
+
+  it("keeps a core for the event loop: STATS_WORKERS defaults to the cores less one, 1 to 4", () => {
+    expect(loadConfig({}).STATS_WORKERS).toBe(Math.max(1, Math.min(4, availableParallelism() - 1)));
+    expect(loadConfig({ STATS_WORKERS: "3", STATS_WORKER_QUEUE: "0" })).toMatchObject({
+      STATS_WORKERS: 3,
+      STATS_WORKER_QUEUE: 0,
+    });
+    expect(() => loadConfig({ STATS_WORKERS: "0" })).toThrow(/STATS_WORKERS/);
   });
 
   it("names the variable that is wrong", () => {

@@ -1,6 +1,7 @@
 // GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
 import { Arg, Args, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { type Connection, toConnection } from "../graphql/connection";
+import { inLaterTurn } from "../graphql/turns";
 import { parseSampleSizeInput } from "./rule.input";
 import type { RuleContext } from "./rule.loaders";
 import {
@@ -8,6 +9,8 @@ import {
   OutcomeConversionSeriesArgs,
   OutcomeConversionStats,
   OutcomeConversionStatsArgs,
+  OutcomeDay,
+  OutcomeDayStatsType,
   RecordRuleConversionInput,
   RecordRuleOutcomeExposureInput,
   RuleConversionPayload,
@@ -95,5 +98,16 @@ export class OutcomeConversionStatsResolver {
   ): SampleSize | null {
     const input = parseSampleSizeInput({ relativeMde, power });
     return outcome.sampleSizePlan ? sampleSizeFor(outcome.sampleSizePlan, input) : null;
+  }
+}
+
+@Resolver(() => OutcomeDay)
+export class OutcomeDayResolver {
+  @FieldResolver(() => [OutcomeDayStatsType], {
+    description: "Ordered by outcome id; figures as in outcomeConversionStats.",
+  })
+  outcomes(@Root() day: OutcomeDay): Promise<OutcomeDayStatsType[]> {
+    // A day's outcomes a turn of the event loop at a time: 366 days hold it for a fraction of a ms each.
+    return inLaterTurn(day.outcomes);
   }
 }

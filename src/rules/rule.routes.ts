@@ -12,7 +12,7 @@ import { acceptAnyBodyAsText, parseJsonObjectBody } from "../http/json-body";
 import { schemasDocumentOnly } from "../http/openapi";
 import { publicIdempotencyKey } from "../idempotency/idempotency.service";
 import type { SiteService } from "../sites/site.service";
-import { outcomeSeriesCsv, outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
+import { outcomeStatsCsv, outcomeStatsFileName } from "./outcome-stats.csv";
 import { parseSampleSizeInput, RULE_ID_MAX_LENGTH } from "./rule.input";
 import type { RuleServices } from "./rule.loaders";
 import {
@@ -123,9 +123,7 @@ export async function outcomeStatsCsvRoutes(app: FastifyInstance, { rules }: Rul
       let body: string;
       let fileName: string;
       if (interval === "day") {
-        const series = await rules.series(organisationId, query);
-        body = outcomeSeriesCsv(series);
-        fileName = outcomeStatsFileName(series, "outcome-series");
+        ({ csv: body, fileName } = await rules.seriesCsv(organisationId, query));
       } else if (interval === "all") {
         const sampleSize =
           relativeMde === undefined || relativeMde === "" ? null : parseSampleSizeInput({ relativeMde, power });

@@ -1,6 +1,6 @@
 // Split tests: recording what visitors saw and converted on, and comparing outcomes from the
 // counters. Orchestration only: validation in rule.input.ts, writes in rule-event-store.ts,
-// reads in rule-counters.ts, figures in rule-stats.ts.
+// reads in rule-counters.ts, figures in rule-stats.ts (assembled where rule-figures.ts decides).
 import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { TRACKING_ID_PATTERN, type Visitor } from "../auth/visitor";
@@ -15,6 +15,7 @@ import {
   parseIdempotencyKey,
   type Replayed,
 } from "../idempotency/idempotency.service";
+import { outcomeStatsFileName } from "./outcome-stats.csv";
 import {
   parseRuleConversionInput,
   parseRuleOutcomesInput,
@@ -26,13 +27,8 @@ import {
 import type { RuleCounters, RuleOutcomeTotals, RuleSummary } from "./rule-counters";
 import { eraseVisitorEvents, type VisitorErasure } from "./rule-erasure";
 import { type RuleEvent, utcDay } from "./rule-event-store";
-import {
-  computeRuleSeries,
-  computeRuleStats,
-  daysBetweenInclusive,
-  type RuleSeries,
-  type RuleStats,
-} from "./rule-stats";
+import type { RuleFigures, SeriesTask } from "./rule-figures";
+import { daysBetweenInclusive, type RuleSeries, type RuleStats } from "./rule-stats";
 
 export interface RecordedOutcomes {
   ruleId: string;
@@ -60,6 +56,8 @@ export class RuleService {
     private readonly counters: RuleCounters,
     private readonly events: EventSink<RuleEvent, Replayed | undefined>,
     private readonly idempotency: IdempotencyService,
+    /** Assembles the figures from the counts: inline, or on a worker thread when costly. */
+    private readonly figures: RuleFigures,
     /** When an event happens: the time it is received (tests place events on chosen days). */
     private readonly clock: () => Date = () => new Date(),
   ) {}
@@ -157,7 +155,7 @@ export class RuleService {
       this.counters.outcomeCounts(organisationId, filter),
       this.counters.crossoverVisitors(organisationId, filter.ruleId),
     ]);
-    return computeRuleStats(filter, counts, { crossoverVisitors, today: utcDay(this.clock()) });
+    return this.figures.stats({ filter, rows: counts, context: { crossoverVisitors, today: utcDay(this.clock()) } });
   }
 
   /**
@@ -166,6 +164,22 @@ export class RuleService {
    * counter rows.
    */
   async series(organisationId: string, raw: RawRuleStatsFilter): Promise<RuleSeries> {
+    return this.figures.series(await this.seriesCounts(organisationId, raw));
+  }
+
+  /** The series as CSV, and the file name of the download. */
+  async seriesCsv(organisationId: string, raw: RawRuleStatsFilter): Promise<{ csv: string; fileName: string }> {
+    const task = await this.seriesCounts(organisationId, raw);
+    const csv = await this.figures.seriesCsv(task);
+    const { ruleId, conversion } = task.filter;
+    return {
+      csv,
+      fileName: outcomeStatsFileName({ ruleId, conversion, from: task.from, to: task.to }, "outcome-series"),
+    };
+  }
+
+  /** What a series is computed from: the filter, its days, and the counts of each outcome on each day. */
+  private async seriesCounts(organisationId: string, raw: RawRuleStatsFilter): Promise<SeriesTask> {
     const filter = parseRuleSeriesFilter(raw);
     const to = filter.to ?? utcDay(this.clock());
     let from = filter.from;
@@ -188,7 +202,7 @@ export class RuleService {
     }
     // Without days the outcomes are still read: an unknown baseline is refused as by the stats.
     const counts = await this.counters.outcomeDailyCounts(organisationId, filter, from ?? to, to);
-    return computeRuleSeries(filter, from, to, counts);
+    return { filter, from, to, counts };
   }
 
   /** Totals of many outcomes in one statement; null for an outcome the organisation never saw. */

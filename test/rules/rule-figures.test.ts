@@ -1,0 +1,82 @@
+// Where a rule's figures are assembled: inline when predicted cheap, else on the statistics worker thread
+// (the compiled rule-figures.worker.js), with the same figures, the same CSV and the same InvalidInput.
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { InvalidInput } from "../../src/errors";
+import { outcomeSeriesCsv } from "../../src/rules/outcome-stats.csv";
+import { parseRuleSeriesFilter, parseRuleStatsFilter } from "../../src/rules/rule.input";
+import {
+  INLINE_BUDGET_MS,
+  predictedSeriesMs,
+  predictedStatsMs,
+  RULE_FIGURES_WORKER,
+  RuleFigures,
+  type SeriesTask,
+} from "../../src/rules/rule-figures";
+import { computeRuleSeries, computeRuleStats, daysFrom, type OutcomeCounts } from "../../src/rules/rule-stats";
+import { WorkerPool } from "../../src/workers/worker-pool";
+
+const pool = new WorkerPool({ script: RULE_FIGURES_WORKER, size: 1, maxQueue: 4 });
+afterAll(() => pool.close());
+
+function seriesTask(outcomes: number, days: number, baselineOutcomeId?: string): SeriesTask {
+  const dayList = daysFrom("2025-03-01", "2026-03-01").slice(0, days);
+  const counts = Array.from({ length: outcomes }, (_, outcome) => ({
+    outcomeId: `o${outcome}`,
+    exposures: new Map(dayList.map((day) => [day, 100 + outcome] as const)),
+    converters: new Map(dayList.map((day, index) => [day, 1 + ((outcome + index) % 4)] as const)),
+    conversions: new Map(dayList.map((day, index) => [day, 2 + ((outcome + index) % 4)] as const)),
+  }));
+  const filter = parseRuleSeriesFilter({ ruleId: "rule", from: dayList[0], to: dayList.at(-1), baselineOutcomeId });
+  return { filter, from: dayList[0], to: dayList.at(-1) as string, counts };
+}
+
+describe("RuleFigures", () => {
+  it("assembles a short series inline, a long one on the worker thread, with the same figures", async () => {
+    const run = vi.spyOn(pool, "run");
+    const figures = new RuleFigures(pool);
+    const short = seriesTask(3, 20);
+    expect(predictedSeriesMs(3, 20)).toBeLessThanOrEqual(INLINE_BUDGET_MS);
+    expect(await figures.series(short)).toEqual(
+      await computeRuleSeries(short.filter, short.from, short.to, short.counts),
+    );
+    expect(run).not.toHaveBeenCalled();
+
+    const long = seriesTask(10, 366);
+    expect(predictedSeriesMs(10, 366)).toBeGreaterThan(INLINE_BUDGET_MS);
+    const inline = await computeRuleSeries(long.filter, long.from, long.to, long.counts);
+    expect(await figures.series(long)).toEqual(inline);
+    expect(await figures.seriesCsv(long)).toBe(outcomeSeriesCsv(inline));
+    expect(run.mock.calls.map(([task]) => task)).toEqual(["ruleSeries", "ruleSeriesCsv"]);
+    run.mockRestore();
+  });
+
+  it("refuses an unknown baseline with the same InvalidInput from the worker thread", async () => {
+    const figures = new RuleFigures(pool);
+    const failure = await figures.series(seriesTask(10, 366, "nope")).catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(InvalidInput);
+    expect((failure as InvalidInput).issues).toEqual([
+      { path: ["baselineOutcomeId"], type: "value_error", message: "nope is not an outcome of this rule" },
+    ]);
+  });
+
+  it("assembles the stats of many outcomes on the worker thread", async () => {
+    const run = vi.spyOn(pool, "run");
+    const rows: OutcomeCounts[] = Array.from({ length: 100 }, (_, index) => ({
+      outcomeId: `o${String(index).padStart(3, "0")}`,
+      exposures: 1000 + 37 * index,
+      converters: 50 + (index % 13),
+      conversions: 60 + (index % 13),
+      unattributedConversions: 0,
+      firstExposureDay: "2026-01-01",
+    }));
+    const filter = parseRuleStatsFilter({ ruleId: "rule", pValueAdjustment: "HOLM" });
+    const context = { crossoverVisitors: 3, today: "2026-03-01" };
+    expect(predictedStatsMs(100)).toBeGreaterThan(INLINE_BUDGET_MS);
+    expect(predictedStatsMs(5)).toBeLessThanOrEqual(INLINE_BUDGET_MS);
+    expect(await new RuleFigures(pool).stats({ filter, rows, context })).toEqual(
+      computeRuleStats(filter, rows, context),
+    );
+    expect(run).toHaveBeenCalledWith("ruleStats", expect.anything());
+    run.mockRestore();
+  });
+});
