@@ -26,7 +26,8 @@
 // BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test): a database bench_<random> is
 // created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults;
 // BENCH_LOG_LEVEL the service's (info as shipped); BENCH_CPU_PROF=<dir> profiles the service
-// (node --cpu-prof; read it with node bench/profile-summary.js <dir>).
+// (node --cpu-prof; read it with node bench/profile-summary.js <dir>). BENCH_ONLY=batch runs the
+// batch endpoint alone (BENCH_ROUNDS times), with the durability check and the peak RSS.
 "use strict";
 
 const { execFileSync, fork } = require("node:child_process");
@@ -50,6 +51,10 @@ const settings = SMOKE
   : { rounds: 3, warmup: 2, measure: 5, statsCalls: 300, sizes: [10_000, 10_000_000] };
 if (process.env.BENCH_ROUNDS) settings.rounds = Math.max(2, Number(process.env.BENCH_ROUNDS));
 if (process.env.BENCH_SEED_EVENTS) settings.sizes[1] = Number(process.env.BENCH_SEED_EVENTS);
+/** BENCH_ONLY=batch: the batch endpoint alone, for working on it (no ratios, no seeding). */
+const ONLY_BATCH = process.env.BENCH_ONLY === "batch";
+if (process.env.BENCH_ONLY && !ONLY_BATCH)
+  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "batch" is known`);
 
 const failures = [];
 /** Every tenant that received events: its rows are checked against the acknowledged answers at the end. */
@@ -637,6 +642,54 @@ function printFinalTable(paths, batch, stats, rssPeaks) {
 
 // ---------------------------------------------------------------- main
 
+/** The whole bench: 1-7 and the final table; true when every acknowledged event is stored. */
+async function everything(context, { fastify, apollo }, children) {
+  const { service, load, rss } = context;
+  const paths = [];
+  for (const path of [restPath(fastify), graphqlPath(apollo), zephrPath(fastify)]) {
+    rss.phase(path.row);
+    paths.push(await comparePath(context, path));
+  }
+  rss.phase("batch endpoint");
+  const batch = await batchEndpoint(context);
+  const stats = await statsAtSizes(context);
+  load.stop();
+
+  rss.phase("durability check");
+  const durable = await checkDurability(service);
+  const peakRssMb = memoryMbOf(service.pid, "VmHWM");
+  const rssPeaks = { traffic: context.trafficPeakRssMb, whole: peakRssMb };
+  rss.stop();
+  console.log(
+    `\n4. Peak RSS of the service process (VmHWM; target <= ${RSS_TARGET_MB} MB): ${rssPeaks.traffic.toFixed(0)} MB ` +
+      `under request traffic (until the large seeding), ${peakRssMb.toFixed(0)} MB over the whole run, ` +
+      "in-process seeding included",
+  );
+  console.log(`  sampled peak per phase: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")}`);
+  for (const child of children.splice(0)) await child.stop();
+  await statisticsBench();
+  await protectionBench();
+  printFinalTable(paths, batch, stats, rssPeaks);
+  return durable;
+}
+
+/** BENCH_ONLY=batch: the batch endpoint, once or BENCH_ROUNDS times, the durability check and the peak RSS. */
+async function batchOnly(context) {
+  const { service, load, rss } = context;
+  rss.phase("batch endpoint");
+  const batches = [];
+  for (let round = 1; round <= (process.env.BENCH_ROUNDS ? settings.rounds : 1); round++)
+    batches.push(await batchEndpoint(context));
+  load.stop();
+  const durable = await checkDurability(service);
+  rss.stop();
+  console.log(
+    `\n  batch: ${batches.map((b) => int(b.eventsPerSecond)).join(" / ")} stored events/s; peak RSS of the ` +
+      `service (VmHWM) ${memoryMbOf(service.pid, "VmHWM").toFixed(0)} MB`,
+  );
+  return durable;
+}
+
 async function main() {
   const started = performance.now();
   console.log(
@@ -678,32 +731,7 @@ async function main() {
         `bare Fastify ${fastify.pid}, bare Apollo ${apollo.pid}, load generator ${load.pid}, MariaDB ${context.dbPid ?? "n/a"}`,
     );
 
-    const paths = [];
-    for (const path of [restPath(fastify), graphqlPath(apollo), zephrPath(fastify)]) {
-      rss.phase(path.row);
-      paths.push(await comparePath(context, path));
-    }
-    rss.phase("batch endpoint");
-    const batch = await batchEndpoint(context);
-    const stats = await statsAtSizes(context);
-    load.stop();
-
-    rss.phase("durability check");
-    const durable = await checkDurability(service);
-    const peakRssMb = memoryMbOf(service.pid, "VmHWM");
-    const rssPeaks = { traffic: context.trafficPeakRssMb, whole: peakRssMb };
-    rss.stop();
-    console.log(
-      `\n4. Peak RSS of the service process (VmHWM; target <= ${RSS_TARGET_MB} MB): ${rssPeaks.traffic.toFixed(0)} MB ` +
-        `under request traffic (until the large seeding), ${peakRssMb.toFixed(0)} MB over the whole run, ` +
-        "in-process seeding included",
-    );
-    console.log(`  sampled peak per phase: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")}`);
-    for (const child of children.splice(0)) await child.stop();
-    await statisticsBench();
-    await protectionBench();
-    printFinalTable(paths, batch, stats, rssPeaks);
-    ok = durable;
+    ok = ONLY_BATCH ? await batchOnly(context) : await everything(context, { fastify, apollo }, children);
   } finally {
     for (const child of children) await child.stop().catch(() => {});
     closeSync(logFd);
