@@ -20,11 +20,18 @@ export interface BatchWriterOptions {
   expired?: () => Error;
 }
 
+/** Who waits for queued items: one caller per item (enqueue) or one for many (enqueueAll). */
+interface Waiter<R> {
+  resolve(index: number, result: R): void;
+  reject(index: number, error: unknown): void;
+}
+
 interface PendingItem<T, R> {
   item: T;
   deadline: number;
-  resolve: (result: R) => void;
-  reject: (error: unknown) => void;
+  waiter: Waiter<R>;
+  /** The item's place among its waiter's items. */
+  index: number;
 }
 
 /**
@@ -41,6 +48,7 @@ export type PersistBatch<T, R> = (items: T[], deadline?: number) => Promise<void
  */
 export interface EventSink<T, R = void> {
   enqueue(item: T): Promise<R>;
+  enqueueAll(items: readonly T[]): Promise<(R | Error)[]>;
 }
 
 /** Told about every batch written (for metrics). */
@@ -65,10 +73,46 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
     const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, deadline, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
-      else this.watchExpiry();
+      this.queue.push({
+        item,
+        deadline,
+        waiter: { resolve: (_, result) => resolve(result), reject: (_, error) => reject(error) },
+        index: 0,
+      });
+      this.startFlushing();
     });
+  }
+
+  /**
+   * One request's many items (a batch endpoint): all of them are queued, or none when they do not
+   * fit (Overloaded), so a request is never half taken. Resolves once every item is settled, with
+   * each one's result or the Error that refused it, in order. One waiter for all: no promise per item.
+   */
+  enqueueAll(items: readonly T[]): Promise<(R | Error)[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.reject(new ShuttingDown());
+    if (this.queue.length + items.length > this.options.maxQueue) return Promise.reject(new Overloaded());
+    const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
+    return new Promise<(R | Error)[]>((done) => {
+      const results: (R | Error)[] = new Array(items.length);
+      let unsettled = items.length;
+      const settle = (index: number, result: R | Error) => {
+        results[index] = result;
+        if (--unsettled === 0) done(results);
+      };
+      const waiter: Waiter<R> = {
+        resolve: settle,
+        reject: (index, error) => settle(index, error instanceof Error ? error : new Error(String(error))),
+      };
+      for (let index = 0; index < items.length; index++)
+        this.queue.push({ item: items[index], deadline, waiter, index });
+      this.startFlushing();
+    });
+  }
+
+  private startFlushing(): void {
+    if (!this.flushing) this.flushing = this.flushLoop();
+    else this.watchExpiry();
   }
 
   get pending(): number {
@@ -121,7 +165,8 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     if (!this.queue.some((pending) => pending.deadline <= now)) return;
     const kept = this.queue.filter((pending) => pending.deadline > now);
     for (const pending of this.queue) {
-      if (pending.deadline <= now) pending.reject(this.options.expired?.() ?? new DatabaseUnreachable());
+      if (pending.deadline <= now)
+        pending.waiter.reject(pending.index, this.options.expired?.() ?? new DatabaseUnreachable());
     }
     this.queue.splice(0, this.queue.length, ...kept);
   }
@@ -140,11 +185,12 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         Number.isFinite(deadline) ? deadline : undefined,
       );
       report(true);
-      batch.forEach((pending, index) => {
+      for (let index = 0; index < batch.length; index++) {
+        const pending = batch[index];
         const result = results?.[index];
-        if (result instanceof Error) pending.reject(result);
-        else pending.resolve(result as R);
-      });
+        if (result instanceof Error) pending.waiter.reject(pending.index, result);
+        else pending.waiter.resolve(pending.index, result as R);
+      }
     } catch (error) {
       report(false);
       if (error instanceof DatabaseUnreachable) {
@@ -152,13 +198,16 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         // still wait go back to the head of the queue (their own deadline bounds them); the
         // others are answered. An unknown outcome is never retried: it may have been stored.
         const now = Date.now();
-        const again = error.outcomeUnknown ? [] : batch.filter((pending) => pending.deadline > now);
-        for (const pending of batch) if (!again.includes(pending)) pending.reject(error);
+        const again: PendingItem<T, R>[] = [];
+        for (const pending of batch) {
+          if (!error.outcomeUnknown && pending.deadline > now) again.push(pending);
+          else pending.waiter.reject(pending.index, error);
+        }
         this.queue.unshift(...again);
         return;
       }
       if (batch.length === 1) {
-        batch[0].reject(error);
+        batch[0].waiter.reject(batch[0].index, error);
         return;
       }
       // One bad item must not fail its neighbours: retry each alone so only the culprit fails.

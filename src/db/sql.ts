@@ -91,17 +91,21 @@ export async function selectWhereIn<T>(
   return results;
 }
 
-/** DELETE FROM table WHERE column IN (...) [AND condition] over many values, chunked. */
+/**
+ * DELETE FROM table WHERE column IN (...) [AND condition] over many values, chunked;
+ * `conditionParameters` bind the condition's placeholders.
+ */
 export async function deleteWhereIn(
   manager: EntityManager,
   table: string,
   column: string,
   values: unknown[],
   condition?: string,
+  conditionParameters: unknown[] = [],
 ): Promise<void> {
   for (let start = 0; start < values.length; start += MAX_PARAMETERS_PER_STATEMENT) {
     const chunk = values.slice(start, start + MAX_PARAMETERS_PER_STATEMENT);
     const where = `${column} IN (${chunk.map(() => "?").join(", ")})${condition ? ` AND ${condition}` : ""}`;
-    await manager.query(`DELETE FROM ${table} WHERE ${where}`, chunk);
+    await manager.query(`DELETE FROM ${table} WHERE ${where}`, [...chunk, ...conditionParameters]);
   }
 }

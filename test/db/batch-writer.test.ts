@@ -74,6 +74,36 @@ describe("BatchWriter", () => {
     await Promise.all([...accepted, third]);
   });
 
+  it("takes many items of one caller at once, answering each in order with its result or its refusal", async () => {
+    const writer = new BatchWriter<number, string>(
+      async (items) => items.map((item) => (item === 3 ? new Error("refused") : `stored ${item}`)),
+      { maxBatch: 2, maxQueue: 100 },
+    );
+    const results = await writer.enqueueAll([1, 2, 3, 4, 5]);
+    expect(results.slice(0, 2)).toEqual(["stored 1", "stored 2"]);
+    expect(results[2]).toBeInstanceOf(Error);
+    expect(results.slice(3)).toEqual(["stored 4", "stored 5"]);
+  });
+
+  it("queues all of one caller's items or none: a request is never half taken", async () => {
+    const gate = deferred();
+    const stored: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        await gate.promise;
+        stored.push(...items);
+      },
+      { maxBatch: 1, maxQueue: 4 },
+    );
+    const first = writer.enqueueAll([1, 2, 3]);
+    await Promise.resolve();
+    await expect(writer.enqueueAll([4, 5, 6])).rejects.toBeInstanceOf(Overloaded);
+    const fits = writer.enqueueAll([7, 8]);
+    gate.resolve();
+    await Promise.all([first, fits]);
+    expect(stored.sort()).toEqual([1, 2, 3, 7, 8]);
+  });
+
   it("drains everything accepted, then refuses new items", async () => {
     const stored: number[] = [];
     const writer = new BatchWriter<number>(
