@@ -9,7 +9,7 @@
 import type { Logger } from "pino";
 import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../errors";
 
-export interface BatchWriterOptions {
+export interface BatchWriterOptions<T = unknown> {
   /** Items persisted by one call of the persist function at most. */
   maxBatch: number;
   /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
@@ -18,7 +18,16 @@ export interface BatchWriterOptions {
   deadline?: () => number;
   /** The error of an item whose deadline passed while it was queued. */
   expired?: () => Error;
+  /**
+   * Items whose order against other items does not matter (they touch no row another batch may
+   * write): when a full batch of them waits, it is written beside the batch in flight, on a second
+   * connection, instead of after it. Unset: one batch at a time, in queue order.
+   */
+  orderFree?: (item: T) => boolean;
 }
+
+/** Batches in flight at once at most: the second only beside a batch that leaves it free to run. */
+const MAX_LANES = 2;
 
 /** Who waits for queued items: one caller per item (enqueue) or one for many (enqueueAll). */
 interface Waiter<R> {
@@ -57,13 +66,18 @@ export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean
 export class BatchWriter<T, R = void> implements EventSink<T, R> {
   private readonly queue: PendingItem<T, R>[] = [];
   private observer?: BatchObserver;
+  /** Settles when no lane runs any more. */
   private flushing: Promise<void> | null = null;
+  private idle?: () => void;
+  private lanes = 0;
+  /** Whether a lane writes a batch holding items whose order matters. */
+  private orderedInFlight = false;
   private closed = false;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly persist: PersistBatch<T, R>,
-    private readonly options: BatchWriterOptions,
+    private readonly options: BatchWriterOptions<T>,
     private readonly logger?: Logger,
   ) {}
 
@@ -111,8 +125,21 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   }
 
   private startFlushing(): void {
-    if (!this.flushing) this.flushing = this.flushLoop();
-    else this.watchExpiry();
+    this.openLane();
+    this.watchExpiry();
+  }
+
+  /**
+   * Starts a lane (a loop writing batch after batch) when none runs, and a second one beside it
+   * when a full batch of order-free items waits: the batch size follows the load, and once it is
+   * at its cap a second connection shares the waiting.
+   */
+  private openLane(): void {
+    if (this.queue.length === 0 || this.lanes >= MAX_LANES) return;
+    if (this.lanes > 0 && !(this.options.orderFree && this.queue.length >= this.options.maxBatch)) return;
+    this.lanes++;
+    if (this.lanes === 1) this.flushing = new Promise((resolve) => (this.idle = resolve));
+    void this.lane();
   }
 
   get pending(): number {
@@ -129,17 +156,37 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     while (this.flushing) await this.flushing;
   }
 
-  private async flushLoop(): Promise<void> {
+  /**
+   * Writes batches until the queue is empty. A batch holding items whose order matters is not
+   * started while the other lane writes such a batch: that lane takes it next.
+   */
+  private async lane(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         this.expireQueued();
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        if (batch.length > 0) await this.persistBatch(batch);
+        const size = Math.min(this.queue.length, this.options.maxBatch);
+        let ordered = false;
+        for (let index = 0; index < size && !ordered; index++)
+          ordered = !this.options.orderFree?.(this.queue[index].item);
+        if (ordered && this.orderedInFlight) break;
+        const batch = this.queue.splice(0, size);
+        if (batch.length === 0) break;
+        if (ordered) this.orderedInFlight = true;
+        this.openLane();
+        try {
+          await this.persistBatch(batch);
+        } finally {
+          if (ordered) this.orderedInFlight = false;
+        }
       }
     } finally {
-      this.flushing = null;
-      if (this.expiryTimer) clearTimeout(this.expiryTimer);
-      this.expiryTimer = null;
+      this.lanes--;
+      if (this.lanes === 0) {
+        this.flushing = null;
+        this.idle?.();
+        if (this.expiryTimer) clearTimeout(this.expiryTimer);
+        this.expiryTimer = null;
+      }
     }
   }
 

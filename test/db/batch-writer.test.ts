@@ -104,6 +104,58 @@ describe("BatchWriter", () => {
     expect(stored.sort()).toEqual([1, 2, 3, 7, 8]);
   });
 
+  it("writes a full batch of order-free items beside the batch in flight, never a third", async () => {
+    const gate = deferred();
+    const started: number[][] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        started.push(items);
+        await gate.promise;
+      },
+      { maxBatch: 2, maxQueue: 100, orderFree: () => true },
+    );
+    const first = writer.enqueue(1);
+    const single = writer.enqueue(2);
+    await Promise.resolve();
+    expect(started).toEqual([[1]]); // one item waiting is not a full batch: it waits for the lane
+    const rest = writer.enqueueAll([3, 4, 5, 6]);
+    await Promise.resolve();
+    expect(started).toEqual([[1], [2, 3]]);
+    gate.resolve();
+    await Promise.all([first, single, rest]);
+    expect(started.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("never writes two batches holding items whose order matters at once", async () => {
+    const gate = deferred();
+    let inFlight = 0;
+    let mostAtOnce = 0;
+    const order: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        const ordered = items.some((item) => item % 2 === 1);
+        if (ordered) inFlight++;
+        mostAtOnce = Math.max(mostAtOnce, inFlight);
+        await gate.promise;
+        order.push(...items);
+        if (ordered) inFlight--;
+      },
+      // Even items are order-free, odd ones are not.
+      { maxBatch: 2, maxQueue: 100, orderFree: (item) => item % 2 === 0 },
+    );
+    const first = writer.enqueue(1);
+    const ordered = writer.enqueueAll([3, 5]);
+    await Promise.resolve();
+    expect(inFlight).toBe(1);
+    const free = writer.enqueueAll([2, 4]);
+    await Promise.resolve();
+    expect(inFlight).toBe(1); // [3, 5] waits for [1], and [2, 4] behind it
+    gate.resolve();
+    await Promise.all([first, ordered, free]);
+    expect(mostAtOnce).toBe(1);
+    expect(order.filter((item) => item % 2 === 1)).toEqual([1, 3, 5]);
+  });
+
   it("drains everything accepted, then refuses new items", async () => {
     const stored: number[] = [];
     const writer = new BatchWriter<number>(
