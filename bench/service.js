@@ -7,9 +7,10 @@
 "use strict";
 
 require("reflect-metadata");
-const { randomBytes, randomUUID } = require("node:crypto");
+const { randomBytes } = require("node:crypto");
 const { loadConfig } = require("../dist/src/config");
 const { startServer } = require("../dist/src/server");
+const { timeOrderedUuid } = require("../dist/src/db/time-ordered-id");
 const { serveParent } = require("./child");
 
 const DAY_MS = 86_400_000;
@@ -59,7 +60,7 @@ function* blockEvents(base, from, to, now) {
       const conversion = CONVERSION_TYPES[mix(v, 6 + j) % 3];
       yield {
         kind: "ruleConversions",
-        row: { ...row(v, firstAt(v) + (j + 1) * 540_000), id: randomUUID(), conversion },
+        row: { ...row(v, firstAt(v) + (j + 1) * 540_000), id: timeOrderedUuid(), conversion },
       };
     }
   }

@@ -1,5 +1,4 @@
 // Logging conversions of contacts, and reading them back page by page, always within one organisation.
-import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
@@ -8,6 +7,7 @@ import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
 import { fromDbTimestamp } from "../db/sql";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { type FieldIssue, InvalidInput } from "../errors";
 import {
   API_CLIENT_SCOPE,
@@ -154,7 +154,7 @@ export class ConversionService {
         return;
       }
       const conversion = Object.assign(new Conversion(), {
-        id: randomUUID(),
+        id: timeOrderedUuid(),
         organisationId,
         contactId,
         email,

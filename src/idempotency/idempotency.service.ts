@@ -4,10 +4,11 @@
 // and a key some other request (another instance, a concurrent retry) stored first makes this one
 // a replay. The database's unique key decides, never a process's memory; the in-process map of
 // keys in flight only makes a concurrent duplicate on one instance wait instead of racing.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import { deleteWhereIn, dialectOf, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { runInTransaction } from "../db/transaction";
 import { DomainError, type FieldIssue, InvalidInput } from "../errors";
 
@@ -288,7 +289,7 @@ export class IdempotencyService {
     });
     if (fresh.length === 0) return results;
     const cutoff = this.cutoff();
-    const batchId = randomUUID();
+    const batchId = timeOrderedUuid();
     const createdAt = toDbTimestamp(new Date(this.now()));
     const freshClaims = fresh.map((index) => claims[index] as IdempotencyClaim);
     const groups = groupByScope(freshClaims);
