@@ -159,6 +159,26 @@ describe("POST /api/v2/conversions/batch", () => {
     expect(await stored()).toBe(before + 300);
   });
 
+  it("stores quotes, backslashes, control characters and emoji exactly as sent", async () => {
+    const conversionType = `it's "x" \\ \\' ; -- \u0000\n\t ${randomUUID().slice(0, 8)} 🎉`;
+    const conversionData = {
+      "o'k": "a\\'b\"c",
+      nested: ["\u0000", "\r\n", "\\\\", "é 🎉", "'); DROP TABLE conversions; --"],
+    };
+    const response = await batch({
+      conversions: [{ email: "a@example.com", conversion_type: conversionType, conversion_data: conversionData }],
+    });
+    expect(response.body.results).toEqual([{ status: "ACCEPTED" }]);
+    const rows = await queryDatabase(
+      app.database,
+      "SELECT conversion_type, conversion_data FROM conversions WHERE organisation_id = ? AND conversion_type = ?",
+      [tenant.organisationId, conversionType],
+    );
+    expect(rows).toHaveLength(1);
+    const data = rows[0].conversion_data;
+    expect(typeof data === "string" ? JSON.parse(data) : data).toEqual(conversionData);
+  });
+
   it("answers a bad key with 401 before the body is read", async () => {
     const response = await batch("not even json", "cvk_0000000000000000_wrong");
     expect(response.status).toBe(401);
