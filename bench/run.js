@@ -27,7 +27,8 @@
 // created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults;
 // BENCH_LOG_LEVEL the service's (info as shipped); BENCH_CPU_PROF=<dir> profiles the service
 // (node --cpu-prof; read it with node bench/profile-summary.js <dir>). BENCH_ONLY=batch runs the
-// batch endpoint alone (BENCH_ROUNDS times), with the durability check and the peak RSS.
+// batch endpoint alone (BENCH_ROUNDS times), BENCH_ONLY=stats the seeding and stats alone, each
+// with the durability check and the peak RSS.
 "use strict";
 
 const { execFileSync, fork } = require("node:child_process");
@@ -51,10 +52,9 @@ const settings = SMOKE
   : { rounds: 3, warmup: 2, measure: 5, statsCalls: 300, sizes: [10_000, 10_000_000] };
 if (process.env.BENCH_ROUNDS) settings.rounds = Math.max(2, Number(process.env.BENCH_ROUNDS));
 if (process.env.BENCH_SEED_EVENTS) settings.sizes[1] = Number(process.env.BENCH_SEED_EVENTS);
-/** BENCH_ONLY=batch: the batch endpoint alone, for working on it (no ratios, no seeding). */
-const ONLY_BATCH = process.env.BENCH_ONLY === "batch";
-if (process.env.BENCH_ONLY && !ONLY_BATCH)
-  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "batch" is known`);
+/** BENCH_ONLY=batch or stats: one part alone, for working on it (no ratios). */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY && !["batch", "stats"].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: "batch" or "stats"`);
 
 const failures = [];
 /** Every tenant that received events: its rows are checked against the acknowledged answers at the end. */
@@ -673,6 +673,22 @@ async function everything(context, { fastify, apollo }, children) {
   return durable;
 }
 
+/** BENCH_ONLY=stats: the seeding and the stats at both sizes, and the peak RSS. */
+async function statsOnly(context) {
+  const { service, load, rss } = context;
+  const stats = await statsAtSizes(context);
+  load.stop();
+  rss.stop();
+  const seeded = stats.large.seeded.events;
+  const seconds = stats.small.seeded.seconds + stats.large.seeded.seconds;
+  console.log(
+    `\n  seeding ${int(seeded)} events took ${seconds.toFixed(0)} s (${int(seeded / seconds)} events/s); ` +
+      `peak RSS of the service (VmHWM) ${memoryMbOf(service.pid, "VmHWM").toFixed(0)} MB ` +
+      `(sampled: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")})`,
+  );
+  return stats.small.agree && stats.large.agree;
+}
+
 /** BENCH_ONLY=batch: the batch endpoint, once or BENCH_ROUNDS times, the durability check and the peak RSS. */
 async function batchOnly(context) {
   const { service, load, rss } = context;
@@ -731,7 +747,9 @@ async function main() {
         `bare Fastify ${fastify.pid}, bare Apollo ${apollo.pid}, load generator ${load.pid}, MariaDB ${context.dbPid ?? "n/a"}`,
     );
 
-    ok = ONLY_BATCH ? await batchOnly(context) : await everything(context, { fastify, apollo }, children);
+    if (ONLY === "batch") ok = await batchOnly(context);
+    else if (ONLY === "stats") ok = await statsOnly(context);
+    else ok = await everything(context, { fastify, apollo }, children);
   } finally {
     for (const child of children) await child.stop().catch(() => {});
     closeSync(logFd);

@@ -170,6 +170,8 @@ export function createServices(
     {
       maxBatch: settings.WRITER_MAX_BATCH,
       maxQueue: settings.WRITER_MAX_QUEUE,
+      // A split-test request is one item of a row per outcome named: both bounds count rows.
+      sizeOf: (event) => (event.kind === "conversion" ? 1 : event.rows.length),
       deadline: () => deadline.at(),
       expired: () => deadline.unreachable(),
       // Logged conversions touch only their own rows (and share-lock their contacts): a full batch

@@ -10,10 +10,12 @@ import type { Logger } from "pino";
 import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../errors";
 
 export interface BatchWriterOptions<T = unknown> {
-  /** Items persisted by one call of the persist function at most. */
+  /** Events persisted by one call of the persist function at most (an item bigger than that alone). */
   maxBatch: number;
-  /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
+  /** Events waiting at most; beyond it enqueue() rejects with Overloaded. */
   maxQueue: number;
+  /** How many events an item holds (a request's rows, stored together); 1 when unset. */
+  sizeOf?: (item: T) => number;
   /** The current request's deadline for the database (epoch ms); unset: items wait as long as it takes. */
   deadline?: () => number;
   /** The error of an item whose deadline passed while it was queued. */
@@ -37,6 +39,8 @@ interface Waiter<R> {
 
 interface PendingItem<T, R> {
   item: T;
+  /** Its events (sizeOf). */
+  size: number;
   deadline: number;
   waiter: Waiter<R>;
   /** The item's place among its waiter's items. */
@@ -60,11 +64,13 @@ export interface EventSink<T, R = void> {
   enqueueAll(items: readonly T[]): Promise<(R | Error)[]>;
 }
 
-/** Told about every batch written (for metrics). */
+/** Told about every batch written (for metrics): its events, how long it took, whether it committed. */
 export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean }) => void;
 
 export class BatchWriter<T, R = void> implements EventSink<T, R> {
   private readonly queue: PendingItem<T, R>[] = [];
+  /** Events of the queued items. */
+  private queued = 0;
   private observer?: BatchObserver;
   /** Settles when no lane runs any more. */
   private flushing: Promise<void> | null = null;
@@ -84,11 +90,14 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   /** Resolves with the item's result once committed; rejects if it could not be stored or was refused. */
   enqueue(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ShuttingDown());
-    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
+    const size = this.options.sizeOf?.(item) ?? 1;
+    if (this.queued + size > this.options.maxQueue) return Promise.reject(new Overloaded());
     const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
     return new Promise<R>((resolve, reject) => {
+      this.queued += size;
       this.queue.push({
         item,
+        size,
         deadline,
         waiter: { resolve: (_, result) => resolve(result), reject: (_, error) => reject(error) },
         index: 0,
@@ -105,7 +114,9 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   enqueueAll(items: readonly T[]): Promise<(R | Error)[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (this.closed) return Promise.reject(new ShuttingDown());
-    if (this.queue.length + items.length > this.options.maxQueue) return Promise.reject(new Overloaded());
+    const sizes = items.map((item) => this.options.sizeOf?.(item) ?? 1);
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    if (this.queued + total > this.options.maxQueue) return Promise.reject(new Overloaded());
     const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
     return new Promise<(R | Error)[]>((done) => {
       const results: (R | Error)[] = new Array(items.length);
@@ -118,8 +129,9 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         resolve: settle,
         reject: (index, error) => settle(index, error instanceof Error ? error : new Error(String(error))),
       };
+      this.queued += total;
       for (let index = 0; index < items.length; index++)
-        this.queue.push({ item: items[index], deadline, waiter, index });
+        this.queue.push({ item: items[index], size: sizes[index], deadline, waiter, index });
       this.startFlushing();
     });
   }
@@ -136,14 +148,15 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
    */
   private openLane(): void {
     if (this.queue.length === 0 || this.lanes >= MAX_LANES) return;
-    if (this.lanes > 0 && !(this.options.orderFree && this.queue.length >= this.options.maxBatch)) return;
+    if (this.lanes > 0 && !(this.options.orderFree && this.queued >= this.options.maxBatch)) return;
     this.lanes++;
     if (this.lanes === 1) this.flushing = new Promise((resolve) => (this.idle = resolve));
     void this.lane();
   }
 
+  /** Events waiting for the database. */
   get pending(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   observe(observer: BatchObserver): void {
@@ -164,13 +177,17 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     try {
       while (this.queue.length > 0) {
         this.expireQueued();
-        const size = Math.min(this.queue.length, this.options.maxBatch);
+        // Whole items up to maxBatch events (at least one item, however big).
+        let count = 0;
+        let events = 0;
         let ordered = false;
-        for (let index = 0; index < size && !ordered; index++)
-          ordered = !this.options.orderFree?.(this.queue[index].item);
-        if (ordered && this.orderedInFlight) break;
-        const batch = this.queue.splice(0, size);
-        if (batch.length === 0) break;
+        while (count < this.queue.length && (count === 0 || events + this.queue[count].size <= this.options.maxBatch)) {
+          ordered ||= !this.options.orderFree?.(this.queue[count].item);
+          events += this.queue[count++].size;
+        }
+        if (count === 0 || (ordered && this.orderedInFlight)) break;
+        const batch = this.queue.splice(0, count);
+        this.queued -= events;
         if (ordered) this.orderedInFlight = true;
         this.openLane();
         try {
@@ -211,6 +228,7 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     const now = Date.now();
     if (!this.queue.some((pending) => pending.deadline <= now)) return;
     const kept = this.queue.filter((pending) => pending.deadline > now);
+    this.queued = kept.reduce((sum, pending) => sum + pending.size, 0);
     for (const pending of this.queue) {
       if (pending.deadline <= now)
         pending.waiter.reject(pending.index, this.options.expired?.() ?? new DatabaseUnreachable());
@@ -220,8 +238,9 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
 
   private async persistBatch(batch: PendingItem<T, R>[]): Promise<void> {
     const started = process.hrtime.bigint();
+    const events = batch.reduce((sum, pending) => sum + pending.size, 0);
     const report = (ok: boolean) =>
-      this.observer?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
+      this.observer?.({ size: events, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
     const deadline = batch.reduce(
       (earliest, pending) => Math.min(earliest, pending.deadline),
       Number.POSITIVE_INFINITY,
@@ -251,6 +270,7 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
           else pending.waiter.reject(pending.index, error);
         }
         this.queue.unshift(...again);
+        this.queued += again.reduce((sum, pending) => sum + pending.size, 0);
         return;
       }
       if (batch.length === 1) {

@@ -42,6 +42,27 @@ describe("BatchWriter", () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
   });
 
+  it("counts events, not items: whole items up to maxBatch events per batch, a bigger item alone", async () => {
+    const gate = deferred();
+    const batches: number[][] = [];
+    // Each item is a number of events (a request's rows).
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        batches.push(items);
+        await gate.promise;
+      },
+      { maxBatch: 5, maxQueue: 20, sizeOf: (item) => item },
+    );
+    const first = writer.enqueue(1);
+    const rest = [2, 2, 2, 7, 1].map((item) => writer.enqueue(item));
+    expect(writer.pending).toBe(14);
+    await expect(writer.enqueue(7)).rejects.toBeInstanceOf(Overloaded);
+    gate.resolve();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 2], [2], [7], [1]]);
+    expect(writer.pending).toBe(0);
+  });
+
   it("fails only the item the database refuses, not its neighbours", async () => {
     const stored: number[] = [];
     const writer = new BatchWriter<number>(
