@@ -56,6 +56,11 @@ if (process.env.BENCH_SEED_EVENTS) settings.sizes[1] = Number(process.env.BENCH_
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY && !["batch", "stats"].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: "batch" or "stats"`);
 
+/** node's flags in `npm start` (and the Dockerfile's CMD): the service runs with them here too. */
+const SERVICE_NODE_FLAGS = require("../package.json")
+  .scripts.start.split(/\s+/)
+  .filter((word) => word.startsWith("--"));
+
 const failures = [];
 /** Every tenant that received events: its rows are checked against the acknowledged answers at the end. */
 const ledger = [];
@@ -731,8 +736,12 @@ async function main() {
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
       },
       stdout: logFd,
-      // A CPU profile of the service over the whole run, for bench/profile-summary.js.
-      execArgv: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+      // node's flags as `npm start` passes them (the heap limit), and a CPU profile of the service
+      // over the whole run when asked, for bench/profile-summary.js.
+      execArgv: [
+        ...SERVICE_NODE_FLAGS,
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
     });
     Object.assign(service, { name: "service", metrics: true });
     children.push(service);
