@@ -41,4 +41,6 @@ USER node
 EXPOSE 4001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4001)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/src/main.js"]
+# The command line of `npm start` (see "Memory" in the README): a heap limit under 2 GB makes V8
+# grow the heap by at most about 1.8x the live data between full collections instead of 4x.
+CMD ["node", "--max-old-space-size=1536", "dist/src/main.js"]

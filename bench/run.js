@@ -26,7 +26,9 @@
 // BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test): a database bench_<random> is
 // created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults;
 // BENCH_LOG_LEVEL the service's (info as shipped); BENCH_CPU_PROF=<dir> profiles the service
-// (node --cpu-prof; read it with node bench/profile-summary.js <dir>).
+// (node --cpu-prof; read it with node bench/profile-summary.js <dir>). BENCH_ONLY=batch runs the
+// batch endpoint alone (BENCH_ROUNDS times), BENCH_ONLY=stats the seeding and stats alone, each
+// with the durability check and the peak RSS.
 "use strict";
 
 const { execFileSync, fork } = require("node:child_process");
@@ -50,6 +52,14 @@ const settings = SMOKE
   : { rounds: 3, warmup: 2, measure: 5, statsCalls: 300, sizes: [10_000, 10_000_000] };
 if (process.env.BENCH_ROUNDS) settings.rounds = Math.max(2, Number(process.env.BENCH_ROUNDS));
 if (process.env.BENCH_SEED_EVENTS) settings.sizes[1] = Number(process.env.BENCH_SEED_EVENTS);
+/** BENCH_ONLY=batch or stats: one part alone, for working on it (no ratios). */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY && !["batch", "stats"].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: "batch" or "stats"`);
+
+/** node's flags in `npm start` (and the Dockerfile's CMD): the service runs with them here too. */
+const SERVICE_NODE_FLAGS = require("../package.json")
+  .scripts.start.split(/\s+/)
+  .filter((word) => word.startsWith("--"));
 
 const failures = [];
 /** Every tenant that received events: its rows are checked against the acknowledged answers at the end. */
@@ -637,6 +647,70 @@ function printFinalTable(paths, batch, stats, rssPeaks) {
 
 // ---------------------------------------------------------------- main
 
+/** The whole bench: 1-7 and the final table; true when every acknowledged event is stored. */
+async function everything(context, { fastify, apollo }, children) {
+  const { service, load, rss } = context;
+  const paths = [];
+  for (const path of [restPath(fastify), graphqlPath(apollo), zephrPath(fastify)]) {
+    rss.phase(path.row);
+    paths.push(await comparePath(context, path));
+  }
+  rss.phase("batch endpoint");
+  const batch = await batchEndpoint(context);
+  const stats = await statsAtSizes(context);
+  load.stop();
+
+  rss.phase("durability check");
+  const durable = await checkDurability(service);
+  const peakRssMb = memoryMbOf(service.pid, "VmHWM");
+  const rssPeaks = { traffic: context.trafficPeakRssMb, whole: peakRssMb };
+  rss.stop();
+  console.log(
+    `\n4. Peak RSS of the service process (VmHWM; target <= ${RSS_TARGET_MB} MB): ${rssPeaks.traffic.toFixed(0)} MB ` +
+      `under request traffic (until the large seeding), ${peakRssMb.toFixed(0)} MB over the whole run, ` +
+      "in-process seeding included",
+  );
+  console.log(`  sampled peak per phase: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")}`);
+  for (const child of children.splice(0)) await child.stop();
+  await statisticsBench();
+  await protectionBench();
+  printFinalTable(paths, batch, stats, rssPeaks);
+  return durable;
+}
+
+/** BENCH_ONLY=stats: the seeding and the stats at both sizes, and the peak RSS. */
+async function statsOnly(context) {
+  const { service, load, rss } = context;
+  const stats = await statsAtSizes(context);
+  load.stop();
+  rss.stop();
+  const seeded = stats.large.seeded.events;
+  const seconds = stats.small.seeded.seconds + stats.large.seeded.seconds;
+  console.log(
+    `\n  seeding ${int(seeded)} events took ${seconds.toFixed(0)} s (${int(seeded / seconds)} events/s); ` +
+      `peak RSS of the service (VmHWM) ${memoryMbOf(service.pid, "VmHWM").toFixed(0)} MB ` +
+      `(sampled: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")})`,
+  );
+  return stats.small.agree && stats.large.agree;
+}
+
+/** BENCH_ONLY=batch: the batch endpoint, once or BENCH_ROUNDS times, the durability check and the peak RSS. */
+async function batchOnly(context) {
+  const { service, load, rss } = context;
+  rss.phase("batch endpoint");
+  const batches = [];
+  for (let round = 1; round <= (process.env.BENCH_ROUNDS ? settings.rounds : 1); round++)
+    batches.push(await batchEndpoint(context));
+  load.stop();
+  const durable = await checkDurability(service);
+  rss.stop();
+  console.log(
+    `\n  batch: ${batches.map((b) => int(b.eventsPerSecond)).join(" / ")} stored events/s; peak RSS of the ` +
+      `service (VmHWM) ${memoryMbOf(service.pid, "VmHWM").toFixed(0)} MB`,
+  );
+  return durable;
+}
+
 async function main() {
   const started = performance.now();
   console.log(
@@ -662,8 +736,12 @@ async function main() {
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
       },
       stdout: logFd,
-      // A CPU profile of the service over the whole run, for bench/profile-summary.js.
-      execArgv: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+      // node's flags as `npm start` passes them (the heap limit), and a CPU profile of the service
+      // over the whole run when asked, for bench/profile-summary.js.
+      execArgv: [
+        ...SERVICE_NODE_FLAGS,
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
     });
     Object.assign(service, { name: "service", metrics: true });
     children.push(service);
@@ -678,32 +756,9 @@ async function main() {
         `bare Fastify ${fastify.pid}, bare Apollo ${apollo.pid}, load generator ${load.pid}, MariaDB ${context.dbPid ?? "n/a"}`,
     );
 
-    const paths = [];
-    for (const path of [restPath(fastify), graphqlPath(apollo), zephrPath(fastify)]) {
-      rss.phase(path.row);
-      paths.push(await comparePath(context, path));
-    }
-    rss.phase("batch endpoint");
-    const batch = await batchEndpoint(context);
-    const stats = await statsAtSizes(context);
-    load.stop();
-
-    rss.phase("durability check");
-    const durable = await checkDurability(service);
-    const peakRssMb = memoryMbOf(service.pid, "VmHWM");
-    const rssPeaks = { traffic: context.trafficPeakRssMb, whole: peakRssMb };
-    rss.stop();
-    console.log(
-      `\n4. Peak RSS of the service process (VmHWM; target <= ${RSS_TARGET_MB} MB): ${rssPeaks.traffic.toFixed(0)} MB ` +
-        `under request traffic (until the large seeding), ${peakRssMb.toFixed(0)} MB over the whole run, ` +
-        "in-process seeding included",
-    );
-    console.log(`  sampled peak per phase: ${rss.phases.map((p) => `${p.name} ${p.peak.toFixed(0)} MB`).join("; ")}`);
-    for (const child of children.splice(0)) await child.stop();
-    await statisticsBench();
-    await protectionBench();
-    printFinalTable(paths, batch, stats, rssPeaks);
-    ok = durable;
+    if (ONLY === "batch") ok = await batchOnly(context);
+    else if (ONLY === "stats") ok = await statsOnly(context);
+    else ok = await everything(context, { fastify, apollo }, children);
   } finally {
     for (const child of children) await child.stop().catch(() => {});
     closeSync(logFd);

@@ -7,9 +7,10 @@
 "use strict";
 
 require("reflect-metadata");
-const { randomBytes, randomUUID } = require("node:crypto");
+const { randomBytes } = require("node:crypto");
 const { loadConfig } = require("../dist/src/config");
 const { startServer } = require("../dist/src/server");
+const { timeOrderedUuid } = require("../dist/src/db/time-ordered-id");
 const { serveParent } = require("./child");
 
 const DAY_MS = 86_400_000;
@@ -18,9 +19,12 @@ const OUTCOMES = ["A", "B", "C"];
 const CONVERTING_PER_MILLE = [330, 350, 370];
 const CONVERSION_TYPES = ["view_pricing", "signup", "purchase"];
 const DAYS = 30;
-/** Rows of one queued item, and items in flight at once, while seeding. */
+/**
+ * Rows of one queued item, and items in flight at once, while seeding. The writer's queue bound
+ * (WRITER_MAX_QUEUE) counts rows: the items in flight must fit in it.
+ */
 const ITEM_ROWS = Number(process.env.BENCH_ITEM_ROWS || 2_000);
-const ITEMS_IN_FLIGHT = Number(process.env.BENCH_ITEMS_IN_FLIGHT || 16);
+const ITEMS_IN_FLIGHT = Number(process.env.BENCH_ITEMS_IN_FLIGHT || 4);
 const COUNTED_TABLES = new Set(["conversions", "rule_conversion_events", "rule_exposures"]);
 
 /** A deterministic 32-bit hash of (visitor, salt): the seeded rule is the same in every run. */
@@ -59,7 +63,7 @@ function* blockEvents(base, from, to, now) {
       const conversion = CONVERSION_TYPES[mix(v, 6 + j) % 3];
       yield {
         kind: "ruleConversions",
-        row: { ...row(v, firstAt(v) + (j + 1) * 540_000), id: randomUUID(), conversion },
+        row: { ...row(v, firstAt(v) + (j + 1) * 540_000), id: timeOrderedUuid(), conversion },
       };
     }
   }
@@ -67,6 +71,11 @@ function* blockEvents(base, from, to, now) {
 
 async function main() {
   const config = loadConfig({ ...process.env, HOST: "127.0.0.1", PORT: "0" });
+  if (ITEM_ROWS * ITEMS_IN_FLIGHT > config.WRITER_MAX_QUEUE) {
+    throw new Error(
+      `${ITEMS_IN_FLIGHT} items of ${ITEM_ROWS} rows in flight exceed WRITER_MAX_QUEUE=${config.WRITER_MAX_QUEUE}`,
+    );
+  }
   const server = await startServer(config);
   const { services } = server;
   /** Seeding progress per rule, so a rule can be grown from one size to the next. */

@@ -17,6 +17,7 @@ import { type ConversionEvent, writeConversions } from "./conversions/conversion
 import { BatchWriter } from "./db/batch-writer";
 import { DatabaseDeadline } from "./db/deadline";
 import { type PersistOptions, persistInTransaction } from "./db/persist-in-transaction";
+import { dialectOf } from "./db/sql";
 import { IdempotencyService, type Replayed } from "./idempotency/idempotency.service";
 import { IdempotencyKey } from "./idempotency/idempotency-key.entity";
 import { Organisation } from "./organisations/organisation.entity";
@@ -175,8 +176,14 @@ export function createServices(
     {
       maxBatch: settings.WRITER_MAX_BATCH,
       maxQueue: settings.WRITER_MAX_QUEUE,
+      // A split-test request is one item of a row per outcome named: both bounds count rows.
+      sizeOf: (event) => (event.kind === "conversion" ? 1 : event.rows.length),
       deadline: () => deadline.at(),
       expired: () => deadline.unreachable(),
+      // Logged conversions touch only their own rows (and share-lock their contacts): a full batch
+      // of them may be written beside another on MySQL. Split-test events keep their order (an
+      // exposure is written before a conversion that follows it). SQLite has one connection.
+      orderFree: dialectOf(dataSource.manager) === "mysql" ? (event) => event.kind === "conversion" : undefined,
     },
     options.logger,
   );

@@ -59,17 +59,42 @@ export class ContactService {
 
   /** The id of the organisation's contact with this email (any case, surrounding spaces), or null. */
   async findContactId(organisationId: string, email: string): Promise<string | null> {
-    const key = { organisationId, email: normalizeEmail(email) };
-    const cacheKey = `${key.organisationId}\u0000${key.email}`;
-    const cached = this.known.get(cacheKey);
-    if (cached && cached.expiresAt > this.now()) return cached.id;
-    const id = await this.idByEmail.load(key);
-    if (id !== null && this.cacheTtlMs > 0) {
-      this.known.delete(cacheKey);
-      if (this.known.size >= CACHE_MAX_ENTRIES) this.known.delete(this.known.keys().next().value as string);
-      this.known.set(cacheKey, { id, expiresAt: this.now() + this.cacheTtlMs });
-    }
+    const [id] = await this.findContactIds(organisationId, [email]);
     return id;
+  }
+
+  /**
+   * findContactId for many emails of one organisation (a batch): the remembered ones at once, the
+   * others in one SELECT shared with the lookups of concurrent requests.
+   */
+  async findContactIds(organisationId: string, emails: readonly string[]): Promise<(string | null)[]> {
+    const ids: (string | null)[] = new Array(emails.length);
+    const missing: { position: number; key: ContactKey; cacheKey: string }[] = [];
+    const now = this.now();
+    for (let position = 0; position < emails.length; position++) {
+      const key = { organisationId, email: normalizeEmail(emails[position]) };
+      const cacheKey = `${organisationId}\u0000${key.email}`;
+      const cached = this.known.get(cacheKey);
+      if (cached && cached.expiresAt > now) ids[position] = cached.id;
+      else missing.push({ position, key, cacheKey });
+    }
+    if (missing.length === 0) return ids;
+    const found = await this.idByEmail.loadMany(missing.map(({ key }) => key));
+    const expiresAt = this.now() + this.cacheTtlMs;
+    missing.forEach(({ position, cacheKey }, k) => {
+      const id = found[k];
+      if (id instanceof Error) throw id;
+      ids[position] = id;
+      if (id !== null && this.cacheTtlMs > 0) this.remember(cacheKey, id, expiresAt);
+    });
+    return ids;
+  }
+
+  /** Remembers a known contact as the newest entry, forgetting the oldest past CACHE_MAX_ENTRIES. */
+  private remember(cacheKey: string, id: string, expiresAt: number): void {
+    this.known.delete(cacheKey);
+    if (this.known.size >= CACHE_MAX_ENTRIES) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(cacheKey, { id, expiresAt });
   }
 
   private async findIds(keys: readonly ContactKey[]): Promise<(string | null)[]> {

@@ -1,5 +1,4 @@
 // Logging conversions of contacts, and reading them back page by page, always within one organisation.
-import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
@@ -8,6 +7,7 @@ import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
 import { fromDbTimestamp } from "../db/sql";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { type FieldIssue, InvalidInput } from "../errors";
 import {
   API_CLIENT_SCOPE,
@@ -76,30 +76,15 @@ export class ConversionService {
    * With an Idempotency-Key, a repeat of the same request replays the first answer and stores nothing.
    */
   async logConversion(organisationId: string, raw: RawLoggedConversion): Promise<LogConversionResult> {
-    const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
-    const input = parseLogConversionInput(raw);
-    if (key === null) return this.store(organisationId, input);
-    const request: IdempotencyRequest = {
-      organisationId,
-      scope: API_CLIENT_SCOPE,
-      key,
-      fingerprint: fingerprintOf([
-        "conversion",
-        normalizeEmail(input.email),
-        input.conversionType,
-        input.conversionData,
-      ]),
-    };
-    return this.idempotency.run(
-      request,
-      () => this.store(organisationId, input, request),
-      (response) => this.replay(organisationId, response),
-    );
+    const [result] = await this.record(organisationId, [judge(organisationId, raw)]);
+    if (result instanceof IdempotencyKeyReused) throw result;
+    return result;
   }
 
   /**
    * Many conversions at once (server-side senders), each judged like logConversion; an invalid
    * item never fails a valid one. Answers in input order, once every accepted item is committed.
+   * The batch costs one lookup of its keys, one of its contacts and one wait for the writer.
    */
   async logConversions(organisationId: string, items: RawLoggedConversion[]): Promise<LogConversionResult[]> {
     if (items.length === 0 || items.length > LOG_CONVERSIONS_MAX_ITEMS) {
@@ -111,53 +96,103 @@ export class ConversionService {
         },
       ]);
     }
-    return Promise.all(
-      items.map((item) =>
-        this.logConversion(organisationId, item).catch((error: unknown): LogConversionResult => {
-          if (error instanceof InvalidInput) return invalid(error.issues);
-          if (error instanceof IdempotencyKeyReused) {
-            return invalid([{ path: ["idempotencyKey"], type: "value_error", message: error.message }]);
-          }
-          throw error;
-        }),
-      ),
+    const results: LogConversionResult[] = new Array(items.length);
+    const judged: JudgedConversion[] = [];
+    const positions: number[] = [];
+    items.forEach((item, position) => {
+      try {
+        judged.push(judge(organisationId, item));
+        positions.push(position);
+      } catch (error) {
+        if (!(error instanceof InvalidInput)) throw error;
+        results[position] = invalid(error.issues);
+      }
+    });
+    const recorded = await this.record(organisationId, judged);
+    recorded.forEach((result, k) => {
+      results[positions[k]] =
+        result instanceof IdempotencyKeyReused
+          ? invalid([{ path: ["idempotencyKey"], type: "value_error", message: result.message }])
+          : result;
+    });
+    return results;
+  }
+
+  /** Judged conversions as logged: replays of stored keys, the others stored (an Error refuses a key reuse). */
+  private record(
+    organisationId: string,
+    judged: JudgedConversion[],
+  ): Promise<(LogConversionResult | IdempotencyKeyReused)[]> {
+    return this.idempotency.runAll(
+      judged.map((conversion) => conversion.request),
+      (positions) =>
+        this.store(
+          organisationId,
+          positions.map((position) => judged[position]),
+        ),
+      (responses) => this.replay(organisationId, responses),
     );
   }
 
+  /** A key another request stored first (found at write time) answers IdempotencyKeyReused or a replay. */
   private async store(
     organisationId: string,
-    input: LogConversionInput,
-    request?: IdempotencyRequest,
-  ): Promise<LogConversionResult> {
-    const contactId = await this.contacts.findContactId(organisationId, input.email);
-    if (!contactId) return { status: "CONTACT_NOT_FOUND", conversion: null, replayed: false, issues: [] };
-    const conversion = Object.assign(new Conversion(), {
-      id: randomUUID(),
+    judged: JudgedConversion[],
+  ): Promise<(LogConversionResult | IdempotencyKeyReused)[]> {
+    const contactIds = await this.contacts.findContactIds(
       organisationId,
-      contactId,
-      email: normalizeEmail(input.email),
-      conversionType: input.conversionType,
-      conversionData: input.conversionData,
-      createdAt: new Date(),
+      judged.map((conversion) => conversion.email),
+    );
+    const results: (LogConversionResult | IdempotencyKeyReused)[] = new Array(judged.length);
+    const events: ConversionEvent[] = [];
+    const eventPositions: number[] = [];
+    const createdAt = new Date();
+    judged.forEach(({ input, email, request }, position) => {
+      const contactId = contactIds[position];
+      if (!contactId) {
+        results[position] = notFound();
+        return;
+      }
+      const conversion = Object.assign(new Conversion(), {
+        id: timeOrderedUuid(),
+        organisationId,
+        contactId,
+        email,
+        conversionType: input.conversionType,
+        conversionData: input.conversionData,
+        createdAt,
+      });
+      const idempotency = request && { ...request, response: JSON.stringify({ conversionId: conversion.id }) };
+      events.push({ kind: "conversion", row: conversion, idempotency });
+      eventPositions.push(position);
+      results[position] = { status: "ACCEPTED", conversion, replayed: false, issues: [] };
     });
-    const idempotency = request && { ...request, response: JSON.stringify({ conversionId: conversion.id }) };
-    let written: Replayed | undefined;
-    try {
-      written = await this.events.enqueue({ kind: "conversion", row: conversion, idempotency });
-    } catch (error) {
-      if (error instanceof ContactErased)
-        return { status: "CONTACT_NOT_FOUND", conversion: null, replayed: false, issues: [] };
-      throw error;
+    const written = await this.events.enqueueAll(events);
+    const replayed: { position: number; response: string }[] = [];
+    written.forEach((outcome, k) => {
+      const position = eventPositions[k];
+      if (outcome instanceof ContactErased) results[position] = notFound();
+      else if (outcome instanceof IdempotencyKeyReused) results[position] = outcome;
+      else if (outcome instanceof Error) throw outcome;
+      else if (outcome) replayed.push({ position, response: outcome.replayedResponse });
+    });
+    if (replayed.length > 0) {
+      const answers = await this.replay(
+        organisationId,
+        replayed.map(({ response }) => response),
+      );
+      replayed.forEach(({ position }, k) => {
+        results[position] = answers[k];
+      });
     }
-    if (written) return this.replay(organisationId, written.replayedResponse);
-    return { status: "ACCEPTED", conversion, replayed: false, issues: [] };
+    return results;
   }
 
-  /** The answer of a request whose Idempotency-Key stored its event earlier: that event, as it is now. */
-  private async replay(organisationId: string, response: string): Promise<LogConversionResult> {
-    const { conversionId } = JSON.parse(response) as { conversionId: string };
-    const [conversion] = await this.findByIds(organisationId, [conversionId]);
-    return { status: "ACCEPTED", conversion, replayed: true, issues: [] };
+  /** The answers of requests whose Idempotency-Key stored their event earlier: those events, as they are now. */
+  private async replay(organisationId: string, responses: string[]): Promise<LogConversionResult[]> {
+    const ids = responses.map((response) => (JSON.parse(response) as { conversionId: string }).conversionId);
+    const conversions = await this.findByIds(organisationId, ids);
+    return conversions.map((conversion) => ({ status: "ACCEPTED", conversion, replayed: true, issues: [] }));
   }
 
   /**
@@ -321,6 +356,27 @@ function decodeConversionCursor(cursor: string): { createdAt: Date; id: string }
   });
 }
 
+/** A logConversion input found valid, with its normalised email and its key's claim, if any. */
+interface JudgedConversion {
+  input: LogConversionInput;
+  email: string;
+  request?: IdempotencyRequest;
+}
+
+/** Validates one conversion as logged (InvalidInput otherwise) and fingerprints its key. */
+function judge(organisationId: string, raw: RawLoggedConversion): JudgedConversion {
+  const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
+  const input = parseLogConversionInput(raw);
+  const email = normalizeEmail(input.email);
+  if (key === null) return { input, email };
+  const fingerprint = fingerprintOf(["conversion", email, input.conversionType, input.conversionData]);
+  return { input, email, request: { organisationId, scope: API_CLIENT_SCOPE, key, fingerprint } };
+}
+
 function invalid(issues: FieldIssue[]): LogConversionResult {
   return { status: "INVALID", conversion: null, replayed: false, issues };
+}
+
+function notFound(): LogConversionResult {
+  return { status: "CONTACT_NOT_FOUND", conversion: null, replayed: false, issues: [] };
 }

@@ -9,22 +9,42 @@
 import type { Logger } from "pino";
 import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../errors";
 
-export interface BatchWriterOptions {
-  /** Items persisted by one call of the persist function at most. */
+export interface BatchWriterOptions<T = unknown> {
+  /** Events persisted by one call of the persist function at most (an item bigger than that alone). */
   maxBatch: number;
-  /** Items waiting at most; beyond it enqueue() rejects with Overloaded. */
+  /** Events waiting at most; beyond it enqueue() rejects with Overloaded. */
   maxQueue: number;
+  /** How many events an item holds (a request's rows, stored together); 1 when unset. */
+  sizeOf?: (item: T) => number;
   /** The current request's deadline for the database (epoch ms); unset: items wait as long as it takes. */
   deadline?: () => number;
   /** The error of an item whose deadline passed while it was queued. */
   expired?: () => Error;
+  /**
+   * Items whose order against other items does not matter (they touch no row another batch may
+   * write): when a full batch of them waits, it is written beside the batch in flight, on a second
+   * connection, instead of after it. Unset: one batch at a time, in queue order.
+   */
+  orderFree?: (item: T) => boolean;
+}
+
+/** Batches in flight at once at most: the second only beside a batch that leaves it free to run. */
+const MAX_LANES = 2;
+
+/** Who waits for queued items: one caller per item (enqueue) or one for many (enqueueAll). */
+interface Waiter<R> {
+  resolve(index: number, result: R): void;
+  reject(index: number, error: unknown): void;
 }
 
 interface PendingItem<T, R> {
   item: T;
+  /** Its events (sizeOf). */
+  size: number;
   deadline: number;
-  resolve: (result: R) => void;
-  reject: (error: unknown) => void;
+  waiter: Waiter<R>;
+  /** The item's place among its waiter's items. */
+  index: number;
 }
 
 /**
@@ -41,38 +61,102 @@ export type PersistBatch<T, R> = (items: T[], deadline?: number) => Promise<void
  */
 export interface EventSink<T, R = void> {
   enqueue(item: T): Promise<R>;
+  enqueueAll(items: readonly T[]): Promise<(R | Error)[]>;
 }
 
-/** Told about every batch written (for metrics). */
+/** Told about every batch written (for metrics): its events, how long it took, whether it committed. */
 export type BatchObserver = (batch: { size: number; seconds: number; ok: boolean }) => void;
 
 export class BatchWriter<T, R = void> implements EventSink<T, R> {
   private readonly queue: PendingItem<T, R>[] = [];
+  /** Events of the queued items. */
+  private queued = 0;
   private observer?: BatchObserver;
+  /** Settles when no lane runs any more. */
   private flushing: Promise<void> | null = null;
+  private idle?: () => void;
+  private lanes = 0;
+  /** Whether a lane writes a batch holding items whose order matters. */
+  private orderedInFlight = false;
   private closed = false;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly persist: PersistBatch<T, R>,
-    private readonly options: BatchWriterOptions,
+    private readonly options: BatchWriterOptions<T>,
     private readonly logger?: Logger,
   ) {}
 
   /** Resolves with the item's result once committed; rejects if it could not be stored or was refused. */
   enqueue(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ShuttingDown());
-    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new Overloaded());
+    const size = this.options.sizeOf?.(item) ?? 1;
+    if (this.queued + size > this.options.maxQueue) return Promise.reject(new Overloaded());
     const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, deadline, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
-      else this.watchExpiry();
+      this.queued += size;
+      this.queue.push({
+        item,
+        size,
+        deadline,
+        waiter: { resolve: (_, result) => resolve(result), reject: (_, error) => reject(error) },
+        index: 0,
+      });
+      this.startFlushing();
     });
   }
 
+  /**
+   * One request's many items (a batch endpoint): all of them are queued, or none when they do not
+   * fit (Overloaded), so a request is never half taken. Resolves once every item is settled, with
+   * each one's result or the Error that refused it, in order. One waiter for all: no promise per item.
+   */
+  enqueueAll(items: readonly T[]): Promise<(R | Error)[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.reject(new ShuttingDown());
+    const sizes = items.map((item) => this.options.sizeOf?.(item) ?? 1);
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    if (this.queued + total > this.options.maxQueue) return Promise.reject(new Overloaded());
+    const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
+    return new Promise<(R | Error)[]>((done) => {
+      const results: (R | Error)[] = new Array(items.length);
+      let unsettled = items.length;
+      const settle = (index: number, result: R | Error) => {
+        results[index] = result;
+        if (--unsettled === 0) done(results);
+      };
+      const waiter: Waiter<R> = {
+        resolve: settle,
+        reject: (index, error) => settle(index, error instanceof Error ? error : new Error(String(error))),
+      };
+      this.queued += total;
+      for (let index = 0; index < items.length; index++)
+        this.queue.push({ item: items[index], size: sizes[index], deadline, waiter, index });
+      this.startFlushing();
+    });
+  }
+
+  private startFlushing(): void {
+    this.openLane();
+    this.watchExpiry();
+  }
+
+  /**
+   * Starts a lane (a loop writing batch after batch) when none runs, and a second one beside it
+   * when a full batch of order-free items waits: the batch size follows the load, and once it is
+   * at its cap a second connection shares the waiting.
+   */
+  private openLane(): void {
+    if (this.queue.length === 0 || this.lanes >= MAX_LANES) return;
+    if (this.lanes > 0 && !(this.options.orderFree && this.queued >= this.options.maxBatch)) return;
+    this.lanes++;
+    if (this.lanes === 1) this.flushing = new Promise((resolve) => (this.idle = resolve));
+    void this.lane();
+  }
+
+  /** Events waiting for the database. */
   get pending(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   observe(observer: BatchObserver): void {
@@ -85,17 +169,41 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     while (this.flushing) await this.flushing;
   }
 
-  private async flushLoop(): Promise<void> {
+  /**
+   * Writes batches until the queue is empty. A batch holding items whose order matters is not
+   * started while the other lane writes such a batch: that lane takes it next.
+   */
+  private async lane(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         this.expireQueued();
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        if (batch.length > 0) await this.persistBatch(batch);
+        // Whole items up to maxBatch events (at least one item, however big).
+        let count = 0;
+        let events = 0;
+        let ordered = false;
+        while (count < this.queue.length && (count === 0 || events + this.queue[count].size <= this.options.maxBatch)) {
+          ordered ||= !this.options.orderFree?.(this.queue[count].item);
+          events += this.queue[count++].size;
+        }
+        if (count === 0 || (ordered && this.orderedInFlight)) break;
+        const batch = this.queue.splice(0, count);
+        this.queued -= events;
+        if (ordered) this.orderedInFlight = true;
+        this.openLane();
+        try {
+          await this.persistBatch(batch);
+        } finally {
+          if (ordered) this.orderedInFlight = false;
+        }
       }
     } finally {
-      this.flushing = null;
-      if (this.expiryTimer) clearTimeout(this.expiryTimer);
-      this.expiryTimer = null;
+      this.lanes--;
+      if (this.lanes === 0) {
+        this.flushing = null;
+        this.idle?.();
+        if (this.expiryTimer) clearTimeout(this.expiryTimer);
+        this.expiryTimer = null;
+      }
     }
   }
 
@@ -120,16 +228,19 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
     const now = Date.now();
     if (!this.queue.some((pending) => pending.deadline <= now)) return;
     const kept = this.queue.filter((pending) => pending.deadline > now);
+    this.queued = kept.reduce((sum, pending) => sum + pending.size, 0);
     for (const pending of this.queue) {
-      if (pending.deadline <= now) pending.reject(this.options.expired?.() ?? new DatabaseUnreachable());
+      if (pending.deadline <= now)
+        pending.waiter.reject(pending.index, this.options.expired?.() ?? new DatabaseUnreachable());
     }
     this.queue.splice(0, this.queue.length, ...kept);
   }
 
   private async persistBatch(batch: PendingItem<T, R>[]): Promise<void> {
     const started = process.hrtime.bigint();
+    const events = batch.reduce((sum, pending) => sum + pending.size, 0);
     const report = (ok: boolean) =>
-      this.observer?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
+      this.observer?.({ size: events, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok });
     const deadline = batch.reduce(
       (earliest, pending) => Math.min(earliest, pending.deadline),
       Number.POSITIVE_INFINITY,
@@ -140,11 +251,12 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         Number.isFinite(deadline) ? deadline : undefined,
       );
       report(true);
-      batch.forEach((pending, index) => {
+      for (let index = 0; index < batch.length; index++) {
+        const pending = batch[index];
         const result = results?.[index];
-        if (result instanceof Error) pending.reject(result);
-        else pending.resolve(result as R);
-      });
+        if (result instanceof Error) pending.waiter.reject(pending.index, result);
+        else pending.waiter.resolve(pending.index, result as R);
+      }
     } catch (error) {
       report(false);
       if (error instanceof DatabaseUnreachable) {
@@ -152,13 +264,17 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         // still wait go back to the head of the queue (their own deadline bounds them); the
         // others are answered. An unknown outcome is never retried: it may have been stored.
         const now = Date.now();
-        const again = error.outcomeUnknown ? [] : batch.filter((pending) => pending.deadline > now);
-        for (const pending of batch) if (!again.includes(pending)) pending.reject(error);
+        const again: PendingItem<T, R>[] = [];
+        for (const pending of batch) {
+          if (!error.outcomeUnknown && pending.deadline > now) again.push(pending);
+          else pending.waiter.reject(pending.index, error);
+        }
         this.queue.unshift(...again);
+        this.queued += again.reduce((sum, pending) => sum + pending.size, 0);
         return;
       }
       if (batch.length === 1) {
-        batch[0].reject(error);
+        batch[0].waiter.reject(batch[0].index, error);
         return;
       }
       // One bad item must not fail its neighbours: retry each alone so only the culprit fails.

@@ -4,10 +4,11 @@
 // and a key some other request (another instance, a concurrent retry) stored first makes this one
 // a replay. The database's unique key decides, never a process's memory; the in-process map of
 // keys in flight only makes a concurrent duplicate on one instance wait instead of racing.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
-import { dialectOf, insertRows, toDbTimestamp } from "../db/sql";
+import { deleteWhereIn, dialectOf, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { runInTransaction } from "../db/transaction";
 import { DomainError, type FieldIssue, InvalidInput } from "../errors";
 
@@ -106,6 +107,29 @@ export interface IdempotencySettings {
 
 const SWEEP_CHUNK = 1_000;
 
+/** One key's identity: organisation, scope and key, in a string. */
+function flightKeyOf({
+  organisationId,
+  scope,
+  key,
+}: Pick<IdempotencyRequest, "organisationId" | "scope" | "key">): string {
+  return `${organisationId}\u0000${scope}\u0000${key}`;
+}
+
+/** Requests (or claims) grouped by organisation and scope, which one query each can look up. */
+function groupByScope<T extends Pick<IdempotencyRequest, "organisationId" | "scope">>(
+  items: readonly T[],
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = `${item.organisationId}\u0000${item.scope}`;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 export class IdempotencyService {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private sweeper?: NodeJS.Timeout;
@@ -127,24 +151,71 @@ export class IdempotencyService {
     store: () => Promise<T>,
     replay: (response: string) => Promise<T>,
   ): Promise<T> {
-    const flightKey = JSON.stringify([request.organisationId, request.scope, request.key]);
-    const earlier = this.inFlight.get(flightKey);
-    if (earlier) await this.waitFor(earlier);
-    const stored = await this.lookup(request);
-    if (stored) {
-      if (stored.fingerprint !== request.fingerprint) throw new IdempotencyKeyReused();
-      return replay(stored.response);
-    }
-    const running = store();
+    const [result] = await this.runAll(
+      [request],
+      async () => [await store()],
+      async ([response]) => [await replay(response)],
+    );
+    if (result instanceof IdempotencyKeyReused) throw result;
+    return result;
+  }
+
+  /**
+   * run() for the many requests of one batch, with one lookup for all their keys: `store` gets the
+   * positions of the requests to store (those without a key, or whose key is not stored yet) and
+   * answers them in that order; `replay` gets the stored answers of the repeated ones. A request
+   * whose key was stored for a different request is answered IdempotencyKeyReused.
+   */
+  async runAll<T>(
+    requests: readonly (IdempotencyRequest | undefined)[],
+    store: (positions: number[]) => Promise<T[]>,
+    replay: (responses: string[]) => Promise<T[]>,
+  ): Promise<(T | IdempotencyKeyReused)[]> {
+    const keyed: { position: number; request: IdempotencyRequest; flightKey: string }[] = [];
+    requests.forEach((request, position) => {
+      if (request) keyed.push({ position, request, flightKey: flightKeyOf(request) });
+    });
+    const earlier = keyed.flatMap(({ flightKey }) => this.inFlight.get(flightKey) ?? []);
+    if (earlier.length > 0) await this.waitFor(Promise.all(earlier));
+    const stored = await this.lookupAll(keyed.map(({ request }) => request));
+    const results: (T | IdempotencyKeyReused)[] = new Array(requests.length);
+    const toStore: number[] = [];
+    const toReplay: number[] = [];
+    const replayed: string[] = [];
+    const storing: string[] = [];
+    let next = 0;
+    requests.forEach((request, position) => {
+      const found = request && stored[next++];
+      if (!request || !found) {
+        toStore.push(position);
+        if (request) storing.push(flightKeyOf(request));
+      } else if (found.fingerprint !== request.fingerprint) {
+        results[position] = new IdempotencyKeyReused();
+      } else {
+        toReplay.push(position);
+        replayed.push(found.response);
+      }
+    });
+    const running = toStore.length > 0 ? store(toStore) : Promise.resolve([]);
     const settled = running.then(
       () => undefined,
       () => undefined,
     );
-    this.inFlight.set(flightKey, settled);
+    for (const flightKey of storing) this.inFlight.set(flightKey, settled);
     try {
-      return await running;
+      const [storedResults, replayedResults] = await Promise.all([
+        running,
+        toReplay.length > 0 ? replay(replayed) : [],
+      ]);
+      toStore.forEach((position, k) => {
+        results[position] = storedResults[k];
+      });
+      toReplay.forEach((position, k) => {
+        results[position] = replayedResults[k];
+      });
+      return results;
     } finally {
-      if (this.inFlight.get(flightKey) === settled) this.inFlight.delete(flightKey);
+      for (const flightKey of storing) if (this.inFlight.get(flightKey) === settled) this.inFlight.delete(flightKey);
     }
   }
 
@@ -160,13 +231,29 @@ export class IdempotencyService {
     }
   }
 
-  private async lookup(request: IdempotencyRequest): Promise<{ fingerprint: string; response: string } | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT fingerprint, response FROM idempotency_keys
-        WHERE organisation_id = ? AND scope = ? AND idempotency_key = ? AND created_at >= ?`,
-      [request.organisationId, request.scope, request.key, this.cutoff()],
-    );
-    return row ? { fingerprint: row.fingerprint as string, response: row.response as string } : null;
+  /** The stored (unexpired) key of each request, or null: one query per organisation and scope. */
+  private async lookupAll(
+    requests: readonly IdempotencyRequest[],
+  ): Promise<({ fingerprint: string; response: string } | null)[]> {
+    if (requests.length === 0) return [];
+    const found = new Map<string, { fingerprint: string; response: string }>();
+    const cutoff = this.cutoff();
+    for (const [, group] of groupByScope(requests)) {
+      const { organisationId, scope } = group[0];
+      const rows = await selectWhereIn<{ idempotency_key: string; fingerprint: string; response: string }>(
+        this.dataSource.manager,
+        "SELECT idempotency_key, fingerprint, response FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND created_at >= ? AND idempotency_key",
+        [...new Set(group.map((request) => request.key))],
+        [organisationId, scope, cutoff],
+      );
+      for (const row of rows) {
+        found.set(flightKeyOf({ organisationId, scope, key: row.idempotency_key }), {
+          fingerprint: row.fingerprint,
+          response: row.response,
+        });
+      }
+    }
+    return requests.map((request) => found.get(flightKeyOf(request)) ?? null);
   }
 
   private cutoff(): string {
@@ -188,7 +275,7 @@ export class IdempotencyService {
     const fresh: number[] = [];
     claims.forEach((claim, index) => {
       if (!claim) return;
-      const key = JSON.stringify([claim.organisationId, claim.scope, claim.key]);
+      const key = flightKeyOf(claim);
       const first = firstByKey.get(key);
       if (first === undefined) {
         firstByKey.set(key, index);
@@ -202,24 +289,34 @@ export class IdempotencyService {
     });
     if (fresh.length === 0) return results;
     const cutoff = this.cutoff();
-    const batchId = randomUUID();
+    const batchId = timeOrderedUuid();
     const createdAt = toDbTimestamp(new Date(this.now()));
-    for (const index of fresh) {
-      const claim = claims[index] as IdempotencyClaim;
+    const freshClaims = fresh.map((index) => claims[index] as IdempotencyClaim);
+    const groups = groupByScope(freshClaims);
+    for (const [, group] of groups) {
       // An expired key no longer counts: its row must not make this request a replay.
-      await manager.query(
-        "DELETE FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key = ? AND created_at < ?",
-        [claim.organisationId, claim.scope, claim.key, cutoff],
+      await deleteWhereIn(
+        manager,
+        "idempotency_keys",
+        "idempotency_key",
+        group.map((claim) => claim.key),
+        "organisation_id = ? AND scope = ? AND created_at < ?",
+        [group[0].organisationId, group[0].scope, cutoff],
       );
     }
     await insertRows(
       manager,
       "idempotency_keys",
       ["organisation_id", "scope", "idempotency_key", "fingerprint", "response", "created_at", "batch_id"],
-      fresh.map((index) => {
-        const claim = claims[index] as IdempotencyClaim;
-        return [claim.organisationId, claim.scope, claim.key, claim.fingerprint, claim.response, createdAt, batchId];
-      }),
+      freshClaims.map((claim) => [
+        claim.organisationId,
+        claim.scope,
+        claim.key,
+        claim.fingerprint,
+        claim.response,
+        createdAt,
+        batchId,
+      ]),
       { conflictKey: ["organisation_id", "scope", "idempotency_key"] },
     );
     const won = new Set(
@@ -228,21 +325,30 @@ export class IdempotencyService {
           "SELECT organisation_id, scope, idempotency_key FROM idempotency_keys WHERE batch_id = ?",
           [batchId],
         )) as { organisation_id: string; scope: string; idempotency_key: string }[]
-      ).map((row) => JSON.stringify([row.organisation_id, row.scope, row.idempotency_key])),
+      ).map((row) => flightKeyOf({ organisationId: row.organisation_id, scope: row.scope, key: row.idempotency_key })),
     );
-    for (const index of fresh) {
-      const claim = claims[index] as IdempotencyClaim;
-      if (won.has(JSON.stringify([claim.organisationId, claim.scope, claim.key]))) continue;
-      // Another request stored this key first (another instance, or a retry that slipped past the lookup).
-      const [row] = await manager.query(
-        "SELECT fingerprint, response FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key = ?",
-        [claim.organisationId, claim.scope, claim.key],
+    const lost = freshClaims.filter((claim) => !won.has(flightKeyOf(claim)));
+    if (lost.length === 0) return results;
+    // Another request stored these keys first (another instance, or a retry that slipped past the lookup).
+    const storedFirst = new Map<string, { fingerprint: string; response: string }>();
+    for (const [, group] of groupByScope(lost)) {
+      const { organisationId, scope } = group[0];
+      const rows = await selectWhereIn<{ idempotency_key: string; fingerprint: string; response: string }>(
+        manager,
+        "SELECT idempotency_key, fingerprint, response FROM idempotency_keys WHERE organisation_id = ? AND scope = ? AND idempotency_key",
+        group.map((claim) => claim.key),
+        [organisationId, scope],
       );
-      results[index] =
-        row && row.fingerprint === claim.fingerprint
-          ? { replayedResponse: row.response as string }
-          : new IdempotencyKeyReused();
+      for (const row of rows) storedFirst.set(flightKeyOf({ organisationId, scope, key: row.idempotency_key }), row);
     }
+    fresh.forEach((index, k) => {
+      const claim = freshClaims[k];
+      const key = flightKeyOf(claim);
+      if (won.has(key)) return;
+      const row = storedFirst.get(key);
+      results[index] =
+        row && row.fingerprint === claim.fingerprint ? { replayedResponse: row.response } : new IdempotencyKeyReused();
+    });
     return results;
   }
 

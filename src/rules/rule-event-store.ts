@@ -3,9 +3,10 @@
 // inserted tagged with the batch id, duplicates ignored by the unique key, and the counters are
 // bumped only for the rows this batch really inserted. The database decides every duplicate,
 // so several service instances on one MySQL stay exact.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { deleteWhereIn, dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { InvalidInput } from "../errors";
 import type { IdempotencyClaim } from "../idempotency/idempotency.service";
 
@@ -279,7 +280,7 @@ async function persistRuleEvents(
   conversions: RuleConversionRecord[],
 ): Promise<void> {
   if (exposures.length === 0 && conversions.length === 0) return;
-  const batchId = randomUUID();
+  const batchId = timeOrderedUuid();
   const counters = new Counters();
   const conversionDays = new ConversionDayCounters();
   const activity = new OutcomeActivity();

@@ -1,12 +1,12 @@
 // Split tests: recording what visitors saw and converted on, and comparing outcomes from the
 // counters. Orchestration only: validation in rule.input.ts, writes in rule-event-store.ts,
 // reads in rule-counters.ts, figures in rule-stats.ts (assembled where rule-figures.ts decides).
-import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { TRACKING_ID_PATTERN, type Visitor } from "../auth/visitor";
 import type { EventSink } from "../db/batch-writer";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
+import { timeOrderedUuid } from "../db/time-ordered-id";
 import { InvalidInput } from "../errors";
 import {
   fingerprintOf,
@@ -74,7 +74,7 @@ export class RuleService {
     return this.record(visitor, key, recorded, {
       kind: "ruleConversions",
       rows: input.outcomeIds.map((outcomeId) => ({
-        id: randomUUID(),
+        id: timeOrderedUuid(),
         organisationId: visitor.organisationId,
         ruleId: input.ruleId,
         outcomeId,

@@ -133,6 +133,52 @@ describe("POST /api/v2/conversions/batch", () => {
     expect(await stored()).toBe(before + 500);
   });
 
+  it("judges a batch of keyed items at once: a resent batch stores nothing more, a key twice in one batch replays", async () => {
+    const prefix = `bulk-${randomUUID()}`;
+    const items = Array.from({ length: 300 }, (_, index) => ({
+      email: index % 2 ? "a@example.com" : "b@example.com",
+      conversion_type: "purchase",
+      conversion_data: { index },
+      idempotency_key: `${prefix}-${index}`,
+    }));
+    // The same request under item 0's key, and a different one under item 1's.
+    const conversions = [...items, { ...items[0] }, { ...items[1], conversion_type: "refund" }];
+    const before = await stored();
+    const first = await batch({ conversions });
+    expect(first.status).toBe(200);
+    expect(first.body.results.slice(0, 300)).toEqual(items.map(() => ({ status: "ACCEPTED" })));
+    expect(first.body.results[300]).toEqual({ status: "REPLAYED" });
+    expect(first.body.results[301]).toMatchObject({ status: "INVALID" });
+    expect(await stored()).toBe(before + 300);
+    const again = await batch({ conversions });
+    expect(again.body.results.slice(0, 301)).toEqual(conversions.slice(0, 301).map(() => ({ status: "REPLAYED" })));
+    expect(again.body.results[301]).toMatchObject({
+      status: "INVALID",
+      detail: [{ loc: ["body", "conversions", 301, "idempotency_key"] }],
+    });
+    expect(await stored()).toBe(before + 300);
+  });
+
+  it("stores quotes, backslashes, control characters and emoji exactly as sent", async () => {
+    const conversionType = `it's "x" \\ \\' ; -- \u0000\n\t ${randomUUID().slice(0, 8)} 🎉`;
+    const conversionData = {
+      "o'k": "a\\'b\"c",
+      nested: ["\u0000", "\r\n", "\\\\", "é 🎉", "'); DROP TABLE conversions; --"],
+    };
+    const response = await batch({
+      conversions: [{ email: "a@example.com", conversion_type: conversionType, conversion_data: conversionData }],
+    });
+    expect(response.body.results).toEqual([{ status: "ACCEPTED" }]);
+    const rows = await queryDatabase(
+      app.database,
+      "SELECT conversion_type, conversion_data FROM conversions WHERE organisation_id = ? AND conversion_type = ?",
+      [tenant.organisationId, conversionType],
+    );
+    expect(rows).toHaveLength(1);
+    const data = rows[0].conversion_data;
+    expect(typeof data === "string" ? JSON.parse(data) : data).toEqual(conversionData);
+  });
+
   it("answers a bad key with 401 before the body is read", async () => {
     const response = await batch("not even json", "cvk_0000000000000000_wrong");
     expect(response.status).toBe(401);

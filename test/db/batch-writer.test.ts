@@ -42,6 +42,27 @@ describe("BatchWriter", () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
   });
 
+  it("counts events, not items: whole items up to maxBatch events per batch, a bigger item alone", async () => {
+    const gate = deferred();
+    const batches: number[][] = [];
+    // Each item is a number of events (a request's rows).
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        batches.push(items);
+        await gate.promise;
+      },
+      { maxBatch: 5, maxQueue: 20, sizeOf: (item) => item },
+    );
+    const first = writer.enqueue(1);
+    const rest = [2, 2, 2, 7, 1].map((item) => writer.enqueue(item));
+    expect(writer.pending).toBe(14);
+    await expect(writer.enqueue(7)).rejects.toBeInstanceOf(Overloaded);
+    gate.resolve();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 2], [2], [7], [1]]);
+    expect(writer.pending).toBe(0);
+  });
+
   it("fails only the item the database refuses, not its neighbours", async () => {
     const stored: number[] = [];
     const writer = new BatchWriter<number>(
@@ -72,6 +93,88 @@ describe("BatchWriter", () => {
     await expect(fourth).rejects.toBeInstanceOf(Overloaded);
     gate.resolve();
     await Promise.all([...accepted, third]);
+  });
+
+  it("takes many items of one caller at once, answering each in order with its result or its refusal", async () => {
+    const writer = new BatchWriter<number, string>(
+      async (items) => items.map((item) => (item === 3 ? new Error("refused") : `stored ${item}`)),
+      { maxBatch: 2, maxQueue: 100 },
+    );
+    const results = await writer.enqueueAll([1, 2, 3, 4, 5]);
+    expect(results.slice(0, 2)).toEqual(["stored 1", "stored 2"]);
+    expect(results[2]).toBeInstanceOf(Error);
+    expect(results.slice(3)).toEqual(["stored 4", "stored 5"]);
+  });
+
+  it("queues all of one caller's items or none: a request is never half taken", async () => {
+    const gate = deferred();
+    const stored: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        await gate.promise;
+        stored.push(...items);
+      },
+      { maxBatch: 1, maxQueue: 4 },
+    );
+    const first = writer.enqueueAll([1, 2, 3]);
+    await Promise.resolve();
+    await expect(writer.enqueueAll([4, 5, 6])).rejects.toBeInstanceOf(Overloaded);
+    const fits = writer.enqueueAll([7, 8]);
+    gate.resolve();
+    await Promise.all([first, fits]);
+    expect(stored.sort()).toEqual([1, 2, 3, 7, 8]);
+  });
+
+  it("writes a full batch of order-free items beside the batch in flight, never a third", async () => {
+    const gate = deferred();
+    const started: number[][] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        started.push(items);
+        await gate.promise;
+      },
+      { maxBatch: 2, maxQueue: 100, orderFree: () => true },
+    );
+    const first = writer.enqueue(1);
+    const single = writer.enqueue(2);
+    await Promise.resolve();
+    expect(started).toEqual([[1]]); // one item waiting is not a full batch: it waits for the lane
+    const rest = writer.enqueueAll([3, 4, 5, 6]);
+    await Promise.resolve();
+    expect(started).toEqual([[1], [2, 3]]);
+    gate.resolve();
+    await Promise.all([first, single, rest]);
+    expect(started.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("never writes two batches holding items whose order matters at once", async () => {
+    const gate = deferred();
+    let inFlight = 0;
+    let mostAtOnce = 0;
+    const order: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        const ordered = items.some((item) => item % 2 === 1);
+        if (ordered) inFlight++;
+        mostAtOnce = Math.max(mostAtOnce, inFlight);
+        await gate.promise;
+        order.push(...items);
+        if (ordered) inFlight--;
+      },
+      // Even items are order-free, odd ones are not.
+      { maxBatch: 2, maxQueue: 100, orderFree: (item) => item % 2 === 0 },
+    );
+    const first = writer.enqueue(1);
+    const ordered = writer.enqueueAll([3, 5]);
+    await Promise.resolve();
+    expect(inFlight).toBe(1);
+    const free = writer.enqueueAll([2, 4]);
+    await Promise.resolve();
+    expect(inFlight).toBe(1); // [3, 5] waits for [1], and [2, 4] behind it
+    gate.resolve();
+    await Promise.all([first, ordered, free]);
+    expect(mostAtOnce).toBe(1);
+    expect(order.filter((item) => item % 2 === 1)).toEqual([1, 3, 5]);
   });
 
   it("drains everything accepted, then refuses new items", async () => {

@@ -428,9 +428,12 @@ describe("Dockerfile", () => {
     const emitted = posix.join(options.outDir, posix.relative(options.rootDir, "src/main.ts")).replace(/\.ts$/, ".js");
     expect(emitted).toBe("dist/src/main.js");
 
+    // The image runs exactly what `npm start` runs, node's flags (the heap limit) included.
     const cmd = execForm(all(runtime.instructions, "CMD").at(-1) ?? "");
-    expect(cmd).toEqual(["node", emitted]);
-    expect(packageJson.scripts.start).toBe(`node ${emitted}`);
+    expect(cmd[0]).toBe("node");
+    expect(cmd.at(-1)).toBe(emitted);
+    expect(cmd.slice(1, -1).every((flag) => flag.startsWith("--"))).toBe(true);
+    expect(packageJson.scripts.start).toBe(cmd.join(" "));
 
     const workdir = all(runtime.instructions, "WORKDIR").at(-1)!;
     const dist = copies(runtime.instructions).find((copy) => copy.sources.some((source) => source.endsWith("/dist")));
