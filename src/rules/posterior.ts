@@ -826,32 +826,46 @@ function posteriorShape(arm: Arm): Posterior {
   return posterior;
 }
 
-/** log(f(x)/f(mode)) = (a−1)·log(x/m) + (b−1)·log((1−x)/(1−m)), through log1p (exact for large a, b). */
+/**
+ * log(f(x)/f(mode)) = (a−1)·log(x/m) + (b−1)·log((1−x)/(1−m)): near the mode through log1p of the distance to
+ * it (exact for large a, b), far from it (x < m/2, or 1 − x < (1 − m)/2) through log of the ratio.
+ */
 function logDensityRelativeToMode({ alpha, beta, mode }: Posterior, x: number): number {
   const distance = x - mode;
   let log = 0;
-  if (alpha > 1) log += (alpha - 1) * Math.log1p(distance / mode);
-  if (beta > 1) log += (beta - 1) * Math.log1p(-distance / (1 - mode));
+  if (alpha > 1) log += (alpha - 1) * (x < mode / 2 ? Math.log(x / mode) : Math.log1p(distance / mode));
+  if (beta > 1) {
+    const complement = 1 - mode;
+    log += (beta - 1) * (1 - x < complement / 2 ? Math.log((1 - x) / complement) : Math.log1p(-distance / complement));
+  }
   return log;
 }
 
 /**
- * Where the log-density, concave for a, b ≥ 1, falls to −TAIL_LOG on one side of the mode. Newton's method
- * on a concave function, started on the inside, steps to the outside of the root and then stays outside:
- * every iterate is a safe (wide enough) end, and a few make it close.
+ * Where the log-density, concave for a, b ≥ 1, falls to −TAIL_LOG on one side of the mode: by Newton's method
+ * in u = ln x below the mode and in v = ln(1 − x) above it (the log-density stays concave in them, and near an
+ * edge, where it goes as a·u or b·v, they make it nearly linear), from where a normal of the mode's curvature
+ * would have fallen so far, aimed half a unit past the root. On a concave function an iterate past the root
+ * stays past it, and one short of it steps past: the first past it by less than one unit of log-density is a
+ * safe (wide enough) end.
  */
 function tailEnd(posterior: Posterior, direction: 1 | -1): number {
-  const { alpha, beta, mode, sd } = posterior;
+  const { alpha, beta, mode } = posterior;
+  const a = alpha - 1;
+  const b = beta - 1;
   const edge = direction > 0 ? 1 : 0;
-  const slope = (x: number) => (alpha - 1) / x - (beta - 1) / (1 - x);
-  let x = mode + direction * Math.min(sd, Math.abs(edge - mode) / 2);
-  for (let iteration = 0; iteration < 20; iteration++) {
+  const curvature = (a > 0 ? a / (mode * mode) : 0) + (b > 0 ? b / ((1 - mode) * (1 - mode)) : 0);
+  let x = mode + direction * Math.min(Math.sqrt((2 * TAIL_LOG) / curvature), Math.abs(edge - mode) / 2);
+  for (let iteration = 0; iteration < 30; iteration++) {
     const gap = logDensityRelativeToMode(posterior, x) + TAIL_LOG;
-    const next = x - gap / slope(x);
-    // Past the edge: halve the way to it instead (the log-density tends to −∞ there).
-    const bounded = direction * (next - edge) >= 0 ? (x + edge) / 2 : next;
-    if (gap <= 0 && Math.abs(bounded - x) <= 1e-3 * sd) return bounded;
-    x = bounded;
+    if (gap <= 0 && gap > -1) return x;
+    // Newton's step in u (below the mode) or v (above it), aimed half a unit past the root so as to land past it.
+    const aim = gap + 0.5;
+    const step = direction < 0 ? -aim / (a - (b * x) / (1 - x)) : -aim / (b - (a * (1 - x)) / x);
+    if (direction < 0) x *= Math.exp(step);
+    else x = 1 - (1 - x) * Math.exp(step);
+    // So close to the edge that a double cannot tell them apart: the edge is the end.
+    if (!(x > 0 && x < 1)) return edge;
   }
   return logDensityRelativeToMode(posterior, x) + TAIL_LOG <= 0 ? x : edge;
 }
