@@ -203,20 +203,21 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
   const { logProductStart, logProductEnd, tailSums } = space;
   running.fill(0, 0, k);
   let tailSum = k;
+  // (The products may underflow to 0 far below e^NEGLIGIBLE_LOG, where only that they are negligible matters.)
   for (let panel = 0; panel < panelCount; panel++) {
-    let logStart = 0;
-    let logEnd = 0;
+    let productStart = 1;
+    let productEnd = 1;
     for (let entry = baseEntryStart[panel]; entry < baseEntryStart[panel + 1]; entry++) {
       const index = baseEntryPosterior[entry];
       startCdf[entry] = running[index];
       running[index] = Math.min(1, running[index] + entryMass[entry] * posteriors[index].normaliser);
       tailSum -= running[index] - startCdf[entry];
-      logStart += Math.log(startCdf[entry]);
-      logEnd += Math.log(running[index]);
+      productStart *= startCdf[entry];
+      productEnd *= running[index];
     }
     tailSums[panel] = tailSum;
-    logProductStart[panel] = panel >= latestFirst ? logStart : Number.NEGATIVE_INFINITY;
-    logProductEnd[panel] = panel >= latestFirst ? logEnd : Number.NEGATIVE_INFINITY;
+    logProductStart[panel] = panel >= latestFirst ? Math.log(productStart) : Number.NEGATIVE_INFINITY;
+    logProductEnd[panel] = panel >= latestFirst ? Math.log(productEnd) : Number.NEGATIVE_INFINITY;
   }
   let firstBestPanel = latestFirst;
   while (firstBestPanel < panelCount - 1 && !(logProductEnd[firstBestPanel] > NEGLIGIBLE_LOG)) firstBestPanel++;
@@ -283,10 +284,10 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
         const nodeAt = out.count * N;
         const pieceHalf = (end - start) / 2;
         if (!rejected) evaluatePiece(out, start, end, posteriors, baseEntryPosterior, from, count, before);
-        let logAfter = 0;
-        for (let entry = 0; entry < count; entry++) {
-          logAfter += Math.log(Math.min(1, before[entry] + out.mass[out.entries + entry]));
-        }
+        let productAfter = 1;
+        for (let entry = 0; entry < count; entry++)
+          productAfter *= Math.min(1, before[entry] + out.mass[out.entries + entry]);
+        const logAfter = Math.log(productAfter);
         const negligible = logAfter <= NEGLIGIBLE_LOG;
         const forced = depth >= MAX_CUT_DEPTH || budget <= 0;
         const accepted = !rejected && (negligible || forced || acceptedSegment(out, count, logBefore, logAfter));
@@ -306,10 +307,11 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
         // resolve) in halves.
         let cuts: number[];
         if (logAfter - logBefore > MAX_RISE) {
-          nodeLogs.fill(0);
+          nodeLogs.fill(1);
           for (let entry = 0; entry < count; entry++) {
-            for (let node = 0; node < N; node++) nodeLogs[node] += Math.log(out.cdf[(out.entries + entry) * N + node]);
+            for (let node = 0; node < N; node++) nodeLogs[node] *= out.cdf[(out.entries + entry) * N + node];
           }
+          for (let node = 0; node < N; node++) nodeLogs[node] = Math.log(nodeLogs[node]);
           cuts = cutPoints(start, end, out.nodes, nodeAt, logBefore, logAfter, nodeLogs);
           if (cuts.length === 0) cuts = [start + pieceHalf];
         } else {
