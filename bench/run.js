@@ -18,7 +18,7 @@
 //    service's own BatchWriter: p50/p99 of sequential GraphQL calls, their ratio, seeding time.
 // 4. Peak RSS of the service process over the whole run (VmHWM) against the 250 MB target.
 // 5. Every acknowledged event stored: rows of each tenant against its acknowledged answers.
-// 6. probabilityToBeBest CPU time (bench/statistics.js).
+// 6. probabilityToBeBest CPU time, and a 366 x 10 series assembled (bench/statistics.js).
 // Then the final table in the format. Any lost event or failed step exits non-zero;
 // nothing timed is ever asserted.
 //
@@ -583,7 +583,7 @@ async function checkDurability(service) {
 // ---------------------------------------------------------------- 6. statistics
 
 function statisticsBench() {
-  console.log("\n6. probabilityToBeBest / posteriorComparison CPU time (bench/statistics.js)");
+  console.log("\n6. probabilityToBeBest / posteriorComparison and series assembly CPU time (bench/statistics.js)");
   return new Promise((resolve) => {
     const child = fork(join(__dirname, "statistics.js"), [], {
       env: { ...process.env, BENCH_SMOKE: SMOKE ? "1" : "" },

@@ -61,9 +61,10 @@ const clamp01 = (value: number) => Math.min(1, Math.max(0, value));
 // The shared nodes: composite Gauss–Legendre panels of NODES_PER_PANEL nodes. Each posterior covers the range
 // where its log-density is within TAIL_LOG of its mode (the mass outside is below 1e-13: a log-concave tail
 // beyond t holds at most f(t)/|ℓ'(t)|). A base panel is at most PANEL_WIDTH standard deviations of the
-// narrowest posterior whose range it meets: on it every density is a smooth function whose degree-11
-// interpolant, integrated for the CDFs, is off by about 1e-11 (test/rules/posterior.test.ts compares the
-// figures with a quadrature that shares none of this); a gap that no range covers gets no panel.
+// narrowest posterior whose range it meets; a gap that no range covers gets no panel. On such panels the
+// figures, integrals over the nodes of densities and their interpolants' integrals (the CDFs), come within
+// about 1e-11 of a quadrature that shares none of this (test/rules/posterior.test.ts). A CDF at one node can be
+// off by far more (1e-6 of the panel's mass in the low tail of a skewed posterior): it is never read alone.
 const NODES_PER_PANEL = 12; // integrateCdf is written out for 12
 const PANEL_WIDTH = 3;
 const TAIL_LOG = 30;
@@ -72,8 +73,9 @@ const TAIL_LOG = 30;
 const MAX_RISE = 20;
 // A segment of probabilityToBeBest is accepted when its integrands, which add up to (Πⱼ Fⱼ)', integrate to
 // Πⱼ Fⱼ(end) − Πⱼ Fⱼ(start) within ACCEPTED_ERROR: both sides come from the same densities, the left through
-// the CDFs' interpolants and the products at the nodes, the right through the masses alone, so a peak of the
-// products that the nodes miss (the best of 100 alike arms is far narrower than any one) shows as a difference.
+// the products at the nodes, the right through the masses alone, so a peak of the products that the nodes
+// miss (the best of 100 alike arms is far narrower than any one) shows as a difference. (It checks how well
+// the nodes resolve the products, not the CDFs' interpolation, which both sides share.)
 const ACCEPTED_ERROR = 1e-11;
 // A piece is cut again at most MAX_CUT_DEPTH times, and a panel into MAX_PIECES pieces at most.
 const MAX_CUT_DEPTH = 10;
@@ -203,20 +205,21 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
   const { logProductStart, logProductEnd, tailSums } = space;
   running.fill(0, 0, k);
   let tailSum = k;
+  // (The products may underflow to 0 far below e^NEGLIGIBLE_LOG, where only that they are negligible matters.)
   for (let panel = 0; panel < panelCount; panel++) {
-    let logStart = 0;
-    let logEnd = 0;
+    let productStart = 1;
+    let productEnd = 1;
     for (let entry = baseEntryStart[panel]; entry < baseEntryStart[panel + 1]; entry++) {
       const index = baseEntryPosterior[entry];
       startCdf[entry] = running[index];
       running[index] = Math.min(1, running[index] + entryMass[entry] * posteriors[index].normaliser);
       tailSum -= running[index] - startCdf[entry];
-      logStart += Math.log(startCdf[entry]);
-      logEnd += Math.log(running[index]);
+      productStart *= startCdf[entry];
+      productEnd *= running[index];
     }
     tailSums[panel] = tailSum;
-    logProductStart[panel] = panel >= latestFirst ? logStart : Number.NEGATIVE_INFINITY;
-    logProductEnd[panel] = panel >= latestFirst ? logEnd : Number.NEGATIVE_INFINITY;
+    logProductStart[panel] = panel >= latestFirst ? Math.log(productStart) : Number.NEGATIVE_INFINITY;
+    logProductEnd[panel] = panel >= latestFirst ? Math.log(productEnd) : Number.NEGATIVE_INFINITY;
   }
   let firstBestPanel = latestFirst;
   while (firstBestPanel < panelCount - 1 && !(logProductEnd[firstBestPanel] > NEGLIGIBLE_LOG)) firstBestPanel++;
@@ -283,10 +286,10 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
         const nodeAt = out.count * N;
         const pieceHalf = (end - start) / 2;
         if (!rejected) evaluatePiece(out, start, end, posteriors, baseEntryPosterior, from, count, before);
-        let logAfter = 0;
-        for (let entry = 0; entry < count; entry++) {
-          logAfter += Math.log(Math.min(1, before[entry] + out.mass[out.entries + entry]));
-        }
+        let productAfter = 1;
+        for (let entry = 0; entry < count; entry++)
+          productAfter *= Math.min(1, before[entry] + out.mass[out.entries + entry]);
+        const logAfter = Math.log(productAfter);
         const negligible = logAfter <= NEGLIGIBLE_LOG;
         const forced = depth >= MAX_CUT_DEPTH || budget <= 0;
         const accepted = !rejected && (negligible || forced || acceptedSegment(out, count, logBefore, logAfter));
@@ -306,10 +309,11 @@ function posteriorGrid(arms: Arm[], baseline: number): PosteriorGrid {
         // resolve) in halves.
         let cuts: number[];
         if (logAfter - logBefore > MAX_RISE) {
-          nodeLogs.fill(0);
+          nodeLogs.fill(1);
           for (let entry = 0; entry < count; entry++) {
-            for (let node = 0; node < N; node++) nodeLogs[node] += Math.log(out.cdf[(out.entries + entry) * N + node]);
+            for (let node = 0; node < N; node++) nodeLogs[node] *= out.cdf[(out.entries + entry) * N + node];
           }
+          for (let node = 0; node < N; node++) nodeLogs[node] = Math.log(nodeLogs[node]);
           cuts = cutPoints(start, end, out.nodes, nodeAt, logBefore, logAfter, nodeLogs);
           if (cuts.length === 0) cuts = [start + pieceHalf];
         } else {
@@ -826,32 +830,46 @@ function posteriorShape(arm: Arm): Posterior {
   return posterior;
 }
 
-/** log(f(x)/f(mode)) = (a−1)·log(x/m) + (b−1)·log((1−x)/(1−m)), through log1p (exact for large a, b). */
+/**
+ * log(f(x)/f(mode)) = (a−1)·log(x/m) + (b−1)·log((1−x)/(1−m)): near the mode through log1p of the distance to
+ * it (exact for large a, b), far from it (x < m/2, or 1 − x < (1 − m)/2) through log of the ratio.
+ */
 function logDensityRelativeToMode({ alpha, beta, mode }: Posterior, x: number): number {
   const distance = x - mode;
   let log = 0;
-  if (alpha > 1) log += (alpha - 1) * Math.log1p(distance / mode);
-  if (beta > 1) log += (beta - 1) * Math.log1p(-distance / (1 - mode));
+  if (alpha > 1) log += (alpha - 1) * (x < mode / 2 ? Math.log(x / mode) : Math.log1p(distance / mode));
+  if (beta > 1) {
+    const complement = 1 - mode;
+    log += (beta - 1) * (1 - x < complement / 2 ? Math.log((1 - x) / complement) : Math.log1p(-distance / complement));
+  }
   return log;
 }
 
 /**
- * Where the log-density, concave for a, b ≥ 1, falls to −TAIL_LOG on one side of the mode. Newton's method
- * on a concave function, started on the inside, steps to the outside of the root and then stays outside:
- * every iterate is a safe (wide enough) end, and a few make it close.
+ * Where the log-density, concave for a, b ≥ 1, falls to −TAIL_LOG on one side of the mode: by Newton's method
+ * in u = ln x below the mode and in v = ln(1 − x) above it (the log-density stays concave in them, and near an
+ * edge, where it goes as a·u or b·v, they make it nearly linear), from where a normal of the mode's curvature
+ * would have fallen so far, aimed half a unit past the root. On a concave function an iterate past the root
+ * stays past it, and one short of it steps past: the first past it by less than one unit of log-density is a
+ * safe (wide enough) end.
  */
 function tailEnd(posterior: Posterior, direction: 1 | -1): number {
-  const { alpha, beta, mode, sd } = posterior;
+  const { alpha, beta, mode } = posterior;
+  const a = alpha - 1;
+  const b = beta - 1;
   const edge = direction > 0 ? 1 : 0;
-  const slope = (x: number) => (alpha - 1) / x - (beta - 1) / (1 - x);
-  let x = mode + direction * Math.min(sd, Math.abs(edge - mode) / 2);
-  for (let iteration = 0; iteration < 20; iteration++) {
+  const curvature = (a > 0 ? a / (mode * mode) : 0) + (b > 0 ? b / ((1 - mode) * (1 - mode)) : 0);
+  let x = mode + direction * Math.min(Math.sqrt((2 * TAIL_LOG) / curvature), Math.abs(edge - mode) / 2);
+  for (let iteration = 0; iteration < 30; iteration++) {
     const gap = logDensityRelativeToMode(posterior, x) + TAIL_LOG;
-    const next = x - gap / slope(x);
-    // Past the edge: halve the way to it instead (the log-density tends to −∞ there).
-    const bounded = direction * (next - edge) >= 0 ? (x + edge) / 2 : next;
-    if (gap <= 0 && Math.abs(bounded - x) <= 1e-3 * sd) return bounded;
-    x = bounded;
+    if (gap <= 0 && gap > -1) return x;
+    // Newton's step in u (below the mode) or v (above it), aimed half a unit past the root so as to land past it.
+    const aim = gap + 0.5;
+    const step = direction < 0 ? -aim / (a - (b * x) / (1 - x)) : -aim / (b - (a * (1 - x)) / x);
+    if (direction < 0) x *= Math.exp(step);
+    else x = 1 - (1 - x) * Math.exp(step);
+    // So close to the edge that a double cannot tell them apart: the edge is the end.
+    if (!(x > 0 && x < 1)) return edge;
   }
   return logDensityRelativeToMode(posterior, x) + TAIL_LOG <= 0 ? x : edge;
 }
