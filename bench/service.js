@@ -21,10 +21,12 @@ const CONVERSION_TYPES = ["view_pricing", "signup", "purchase"];
 const DAYS = 30;
 /**
  * Rows of one queued item, and items in flight at once, while seeding. The writer's queue bound
- * (WRITER_MAX_QUEUE) counts rows: the items in flight must fit in it.
+ * (WRITER_MAX_QUEUE) counts rows: the items in flight must fit in it. Two: one written, the next
+ * ready. An item is given up at the writer's deadline counted from when it is queued, so an item
+ * never waits behind more than one other.
  */
 const ITEM_ROWS = Number(process.env.BENCH_ITEM_ROWS || 2_000);
-const ITEMS_IN_FLIGHT = Number(process.env.BENCH_ITEMS_IN_FLIGHT || 4);
+const ITEMS_IN_FLIGHT = Number(process.env.BENCH_ITEMS_IN_FLIGHT || 2);
 const COUNTED_TABLES = new Set(["conversions", "rule_conversion_events", "rule_exposures"]);
 
 /** A deterministic 32-bit hash of (visitor, salt): the seeded rule is the same in every run. */

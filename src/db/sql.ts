@@ -90,13 +90,26 @@ function literalRows(rows: unknown[][], start: number, end: number): string {
   return text;
 }
 
+/**
+ * Statement text of this module's callers (never a client's) with each "?" replaced by its value as
+ * a literal: for MySQL statements whose long value lists are written out the same way.
+ */
+function withLiterals(sql: string, values: unknown[]): string {
+  const parts = sql.split("?");
+  if (parts.length !== values.length + 1)
+    throw new Error(`${parts.length - 1} placeholders for ${values.length} values`);
+  let text = parts[0];
+  for (let index = 0; index < values.length; index++) text += literal(values[index]) + parts[index + 1];
+  return text;
+}
+
 /** One value as a MySQL literal. Only the kinds the writers bind: dates come as toDbTimestamp text. */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return mysqlEscape(value);
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   if (typeof value === "boolean") return value ? "1" : "0";
-  throw new TypeError(`insertRows takes strings, finite numbers, booleans and null, not ${typeof value}`);
+  throw new TypeError(`SQL values here are strings, finite numbers, booleans or null, not ${typeof value}`);
 }
 
 function conflictClause(dialect: Dialect, { conflictKey, updates = {} }: UpsertOptions): string {
@@ -131,10 +144,16 @@ export async function selectWhereIn<T>(
   sqlAfterIn = "",
 ): Promise<T[]> {
   const results: T[] = [];
+  const mysql = dialectOf(manager) === "mysql";
   for (let start = 0; start < values.length; start += MAX_PARAMETERS_PER_STATEMENT) {
     const chunk = values.slice(start, start + MAX_PARAMETERS_PER_STATEMENT);
-    const sql = `${sqlBeforeIn} IN (${chunk.map(() => "?").join(", ")})${sqlAfterIn}`;
-    results.push(...(await manager.query(sql, [...leading, ...chunk])));
+    const rows = mysql
+      ? await manager.query(`${withLiterals(sqlBeforeIn, leading)} IN (${chunk.map(literal).join(", ")})${sqlAfterIn}`)
+      : await manager.query(`${sqlBeforeIn} IN (${chunk.map(() => "?").join(", ")})${sqlAfterIn}`, [
+          ...leading,
+          ...chunk,
+        ]);
+    for (const row of rows) results.push(row);
   }
   return results;
 }

@@ -3,7 +3,7 @@
 // inserted tagged with the batch id, duplicates ignored by the unique key, and the counters are
 // bumped only for the rows this batch really inserted. The database decides every duplicate,
 // so several service instances on one MySQL stay exact.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { deleteWhereIn, dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import { timeOrderedUuid } from "../db/time-ordered-id";
@@ -36,18 +36,41 @@ export type RuleEvent = (
 /** The conversion type of the counters and converters that count conversions of any type. */
 export const ANY_CONVERSION = "";
 
-/** The hashed unique key of a fact or counter row. */
+/**
+ * A fact or counter row's identity in memory: its parts as JSON, which no two different tuples
+ * share (any character may appear in an id). The database's key is the SHA-256 of this text,
+ * computed once per distinct row of a batch (hashOfKey), never per event.
+ */
+const partsKey = (...parts: string[]) => JSON.stringify(parts);
+
+/** The hashed unique key of a fact or counter row, from its partsKey. */
+const hashOfKey = (key: string) => hash("sha256", key, "hex");
+
+/** The hashed unique key of a fact or counter row: SHA-256 of its parts as JSON. */
 export function keyHash(...parts: string[]): string {
-  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+  return hashOfKey(partsKey(...parts));
 }
 
-export const utcDay = (date: Date) => date.toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+let lastDayNumber = Number.NaN;
+let lastDay = "";
+
+/** The UTC day of a date, "YYYY-MM-DD" (the last one remembered: a batch's events share few days). */
+export function utcDay(date: Date): string {
+  const dayNumber = Math.floor(date.getTime() / DAY_MS);
+  if (dayNumber !== lastDayNumber) {
+    lastDay = date.toISOString().slice(0, 10);
+    lastDayNumber = dayNumber;
+  }
+  return lastDay;
+}
 
 /**
  * Amounts to add to the cells of a counter table, each cell keyed by the hash of its scope
  * (negative amounts take back what erased rows contributed). apply() adds them in one upsert.
  */
 class CounterCells<Name extends string> {
+  /** By partsKey of the scope; the hash is taken when the cells are written. */
   readonly rows = new Map<string, { scope: string[]; values: Record<Name, number> }>();
 
   constructor(
@@ -57,7 +80,7 @@ class CounterCells<Name extends string> {
   ) {}
 
   protected addTo(scope: string[], name: Name, amount: number) {
-    const key = keyHash(...scope);
+    const key = partsKey(...scope);
     let row = this.rows.get(key);
     if (!row) {
       row = { scope, values: Object.fromEntries(this.names.map((n) => [n, 0])) as Record<Name, number> };
@@ -72,7 +95,13 @@ class CounterCells<Name extends string> {
       manager,
       this.table,
       ["counter_key", ...this.scopeColumns, ...this.names],
-      byKey([...this.rows].map(([key, row]) => [key, ...row.scope, ...this.names.map((name) => row.values[name])])),
+      byKey(
+        [...this.rows].map(([key, row]) => [
+          hashOfKey(key),
+          ...row.scope,
+          ...this.names.map((name) => row.values[name]),
+        ]),
+      ),
       {
         conflictKey: ["counter_key"],
         updates: Object.fromEntries(this.names.map((name) => [name, "add" as const])),
@@ -86,7 +115,7 @@ class CounterCells<Name extends string> {
       manager,
       this.table,
       "counter_key",
-      [...this.rows.keys()],
+      [...this.rows.keys()].map(hashOfKey),
       this.names.map((name) => `${name} = 0`).join(" AND "),
     );
   }
@@ -155,19 +184,33 @@ export class CrossoverCounters extends CounterCells<"visitors"> {
 
 class OutcomeActivity {
   readonly rows = new Map<string, { scope: [string, string, string]; exposures: number; first: Date; last: Date }>();
+  /** The row of the last event: consecutive events mostly name the same outcome. */
+  private latest?: { scope: [string, string, string]; exposures: number; first: Date; last: Date };
 
   touch(event: ExposureRecord, newExposure = false) {
-    const key = JSON.stringify([event.organisationId, event.ruleId, event.outcomeId]);
-    const row = this.rows.get(key) ?? {
-      scope: [event.organisationId, event.ruleId, event.outcomeId] as [string, string, string],
-      exposures: 0,
-      first: event.at,
-      last: event.at,
-    };
+    let row = this.latest;
+    if (
+      !row ||
+      row.scope[0] !== event.organisationId ||
+      row.scope[1] !== event.ruleId ||
+      row.scope[2] !== event.outcomeId
+    ) {
+      const key = partsKey(event.organisationId, event.ruleId, event.outcomeId);
+      row = this.rows.get(key);
+      if (!row) {
+        row = {
+          scope: [event.organisationId, event.ruleId, event.outcomeId],
+          exposures: 0,
+          first: event.at,
+          last: event.at,
+        };
+        this.rows.set(key, row);
+      }
+      this.latest = row;
+    }
     if (newExposure) row.exposures++;
     if (event.at < row.first) row.first = event.at;
     if (event.at > row.last) row.last = event.at;
-    this.rows.set(key, row);
   }
 }
 
@@ -210,7 +253,14 @@ async function refuseOutcomesBeyondLimit(
   max: number,
 ): Promise<(InvalidInput | undefined)[]> {
   const rules = new Map<string, { organisationId: string; ruleId: string; outcomeIds: Set<string> }>();
-  const ruleKeyOf = (row: ExposureRecord) => JSON.stringify([row.organisationId, row.ruleId]);
+  // Rows come in runs of one rule: its key is built once per run.
+  let last: { organisationId: string; ruleId: string; key: string } | undefined;
+  const ruleKeyOf = (row: ExposureRecord) => {
+    if (!last || last.organisationId !== row.organisationId || last.ruleId !== row.ruleId) {
+      last = { organisationId: row.organisationId, ruleId: row.ruleId, key: partsKey(row.organisationId, row.ruleId) };
+    }
+    return last.key;
+  };
   for (const event of events) {
     for (const row of event.rows) {
       const key = ruleKeyOf(row);
@@ -244,14 +294,17 @@ async function refuseOutcomesBeyondLimit(
     known = await knownOutcomes(rule);
     state.set(key, { known, count: Number(n) });
   }
+  // Every outcome named is known already: the common case, nothing to decide.
+  if (state.size === 0) return events.map(() => undefined);
   return events.map((event) => {
     const fresh = new Map<string, Set<string>>();
     for (const row of event.rows) {
-      const rule = state.get(ruleKeyOf(row));
+      const key = ruleKeyOf(row);
+      const rule = state.get(key);
       if (!rule || rule.known.has(row.outcomeId)) continue;
-      const ids = fresh.get(ruleKeyOf(row)) ?? new Set();
+      const ids = fresh.get(key) ?? new Set();
       ids.add(row.outcomeId);
-      fresh.set(ruleKeyOf(row), ids);
+      fresh.set(key, ids);
     }
     for (const [key, ids] of fresh) {
       const rule = state.get(key) as { known: Set<string>; count: number };
@@ -287,12 +340,15 @@ async function persistRuleEvents(
   const newExposures: ExposureRecord[] = [];
 
   // First exposures: the earliest of the batch per visitor and outcome; the key drops repeats.
-  const exposureCandidates = new Map<string, ExposureRecord>();
+  const earliest = new Map<string, ExposureRecord>();
   for (const exposure of exposures) {
-    const key = keyHash(exposure.organisationId, exposure.ruleId, exposure.outcomeId, exposure.trackingId);
-    const known = exposureCandidates.get(key);
-    if (!known || exposure.at < known.at) exposureCandidates.set(key, exposure);
+    const key = partsKey(exposure.organisationId, exposure.ruleId, exposure.outcomeId, exposure.trackingId);
+    const known = earliest.get(key);
+    if (!known || exposure.at < known.at) earliest.set(key, exposure);
   }
+  /** By key_hash, each hashed once. */
+  const exposureCandidates = new Map<string, ExposureRecord>();
+  for (const [key, exposure] of earliest) exposureCandidates.set(hashOfKey(key), exposure);
   await insertRows(
     manager,
     "rule_exposures",
@@ -345,9 +401,9 @@ async function persistRuleEvents(
     manager,
     "rule_outcomes",
     ["organisation_id", "rule_id", "outcome_id", "exposures", "first_seen_at", "last_activity_at"],
-    [...activity.rows.values()]
-      .sort((a, b) => (JSON.stringify(a.scope) < JSON.stringify(b.scope) ? -1 : 1))
-      .map((row) => [...row.scope, row.exposures, toDbTimestamp(row.first), toDbTimestamp(row.last)]),
+    [...activity.rows]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, row]) => [...row.scope, row.exposures, toDbTimestamp(row.first), toDbTimestamp(row.last)]),
     {
       conflictKey: ["organisation_id", "rule_id", "outcome_id"],
       updates: { exposures: "add", last_activity_at: "max" },
@@ -364,16 +420,19 @@ async function persistRuleEvents(
  */
 async function countCrossovers(manager: EntityManager, newExposures: ExposureRecord[]): Promise<void> {
   if (newExposures.length === 0) return;
-  const visitors = new Map<string, { scope: [string, string, string]; added: number }>();
+  const byVisitor = new Map<string, { scope: [string, string, string]; added: number }>();
   for (const exposure of newExposures) {
-    const key = keyHash(exposure.organisationId, exposure.ruleId, exposure.trackingId);
-    const visitor = visitors.get(key) ?? {
-      scope: [exposure.organisationId, exposure.ruleId, exposure.trackingId] as [string, string, string],
-      added: 0,
-    };
+    const key = partsKey(exposure.organisationId, exposure.ruleId, exposure.trackingId);
+    let visitor = byVisitor.get(key);
+    if (!visitor) {
+      visitor = { scope: [exposure.organisationId, exposure.ruleId, exposure.trackingId], added: 0 };
+      byVisitor.set(key, visitor);
+    }
     visitor.added++;
-    visitors.set(key, visitor);
   }
+  /** By key_hash, each hashed once. */
+  const visitors = new Map<string, { scope: [string, string, string]; added: number }>();
+  for (const [key, visitor] of byVisitor) visitors.set(hashOfKey(key), visitor);
   await insertRows(
     manager,
     "rule_visitor_outcomes",
@@ -407,16 +466,24 @@ async function persistConversions(
   activity: OutcomeActivity,
 ): Promise<void> {
   // Attribution is decided now, once: exposed at or before the event, or not at all.
-  const exposureKeys = [
-    ...new Set(conversions.map((c) => keyHash(c.organisationId, c.ruleId, c.outcomeId, c.trackingId))),
-  ];
+  /** The key_hash of each visitor and outcome converting, hashed once. */
+  const exposureKeyOf = new Map<string, string>();
+  const exposureKeys = conversions.map((c) => {
+    const key = partsKey(c.organisationId, c.ruleId, c.outcomeId, c.trackingId);
+    let hashed = exposureKeyOf.get(key);
+    if (hashed === undefined) {
+      hashed = hashOfKey(key);
+      exposureKeyOf.set(key, hashed);
+    }
+    return hashed;
+  });
   const firstExposures = new Map<string, { at: Date; day: string }>();
   // A shared lock on MySQL: an erasure of the visitor either waits for this batch (and then erases
   // these conversions too) or has committed before it (and they are unattributed).
   const found = await selectWhereIn<{ key_hash: string; exposed_at: unknown; day: string }>(
     manager,
     "SELECT key_hash, exposed_at, day FROM rule_exposures WHERE key_hash",
-    exposureKeys,
+    [...exposureKeyOf.values()],
     [],
     dialectOf(manager) === "mysql" ? " LOCK IN SHARE MODE" : "",
   );
@@ -427,9 +494,9 @@ async function persistConversions(
     string,
     { scope: [string, string, string, string]; cohortDay: string; at: Date }
   >();
-  for (const conversion of conversions) {
+  conversions.forEach((conversion, position) => {
     const { organisationId, ruleId, outcomeId, trackingId } = conversion;
-    const exposure = firstExposures.get(keyHash(organisationId, ruleId, outcomeId, trackingId));
+    const exposure = firstExposures.get(exposureKeys[position]);
     const attributed = exposure !== undefined && exposure.at <= conversion.at;
     const cohortDay = attributed ? exposure.day : null;
     eventRows.push([
@@ -457,7 +524,7 @@ async function persistConversions(
         utcDay(conversion.at),
         "conversions",
       );
-      const key = keyHash(organisationId, ruleId, outcomeId, trackingId, conversionType);
+      const key = partsKey(organisationId, ruleId, outcomeId, trackingId, conversionType);
       const known = converterCandidates.get(key);
       if (!known || conversion.at < known.at) {
         converterCandidates.set(key, {
@@ -467,7 +534,7 @@ async function persistConversions(
         });
       }
     }
-  }
+  });
   await insertRows(
     manager,
     "rule_conversion_events",
@@ -486,6 +553,9 @@ async function persistConversions(
     eventRows,
   );
   if (converterCandidates.size === 0) return;
+  /** By key_hash, each hashed once. */
+  const converters = new Map<string, { scope: [string, string, string, string]; cohortDay: string; at: Date }>();
+  for (const [key, candidate] of converterCandidates) converters.set(hashOfKey(key), candidate);
   await insertRows(
     manager,
     "rule_converters",
@@ -499,7 +569,7 @@ async function persistConversions(
       "converted_at",
       "batch_id",
     ],
-    byKey([...converterCandidates].map(([key, c]) => [key, ...c.scope, c.cohortDay, toDbTimestamp(c.at), batchId])),
+    byKey([...converters].map(([key, c]) => [key, ...c.scope, c.cohortDay, toDbTimestamp(c.at), batchId])),
     { conflictKey: ["key_hash"] },
   );
   const inserted: { key_hash: string }[] = await manager.query(
@@ -507,7 +577,7 @@ async function persistConversions(
     [batchId],
   );
   for (const { key_hash } of inserted) {
-    const candidate = converterCandidates.get(key_hash);
+    const candidate = converters.get(key_hash);
     if (!candidate) continue;
     counters.add(...candidate.scope, candidate.cohortDay, "converters");
     conversionDays.add(candidate.scope, candidate.cohortDay, utcDay(candidate.at), "converters");
