@@ -6,12 +6,16 @@
 // in production. Standalone: `npm run build`, then `node bench/series.js`.
 "use strict";
 
+// graphql-js checks its types more slowly unless NODE_ENV is production when it is first loaded.
+process.env.NODE_ENV = "production";
 require("reflect-metadata");
 const { createHash } = require("node:crypto");
 const { openDatabase, resolveDatabaseTarget } = require("../dist/src/db/data-source.js");
 const { entities } = require("../dist/src/services.js");
 const { RuleCounters } = require("../dist/src/rules/rule-counters.js");
 const { computeRuleSeries, daysFrom } = require("../dist/src/rules/rule-stats.js");
+const { loadConfig } = require("../dist/src/config.js");
+const { startServer } = require("../dist/src/server.js");
 
 const ORGANISATION = "00000000-0000-4000-8000-000000000001";
 const RULE = "bench-rule";
@@ -36,9 +40,9 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function main() {
-  if (DAYS.length !== 366) throw new Error(`expected 366 days, got ${DAYS.length}`);
-  const dataSource = await openDatabase(await resolveDatabaseTarget({ SQLITE_PATH: ":memory:" }), entities);
+/** Writes the counters of RULE for `organisationId`; returns how many rows of each table. */
+async function seedCounters(dataSource, organisationId) {
+  const ORGANISATION = organisationId;
   const now = "2026-03-01 12:00:00.000";
   await insert(
     dataSource,
@@ -50,7 +54,23 @@ async function main() {
   const pairs = [];
   OUTCOMES.forEach((outcome, o) => {
     DAYS.forEach((day, d) => {
-      daily.push([key(ORGANISATION, RULE, outcome, "", day), ORGANISATION, RULE, outcome, "", day, 200 + o, 0, 0, 0]);
+      // What every cohort recorded on this day, as the writer keeps it beside the (cohort day, day) cells.
+      let recorded = 0;
+      for (let cohort = Math.max(0, d - 6); cohort <= d; cohort++) recorded += 1 + ((o + cohort + d) % 3);
+      daily.push([
+        key(ORGANISATION, RULE, outcome, "", day),
+        ORGANISATION,
+        RULE,
+        outcome,
+        "",
+        day,
+        200 + o,
+        0,
+        0,
+        0,
+        recorded,
+        recorded + (d - Math.max(0, d - 6) + 1),
+      ]);
       for (let later = d; later < Math.min(DAYS.length, d + 7); later++) {
         const converters = 1 + ((o + d + later) % 3);
         pairs.push([
@@ -81,6 +101,8 @@ async function main() {
       "converters",
       "conversions",
       "unattributed",
+      "recorded_converters",
+      "recorded_conversions",
     ],
     daily,
   );
@@ -100,7 +122,12 @@ async function main() {
     ],
     pairs,
   );
+  return { daily: daily.length, pairs: pairs.length };
+}
 
+async function measureParts() {
+  const dataSource = await openDatabase(await resolveDatabaseTarget({ SQLITE_PATH: ":memory:" }), entities);
+  const rows = await seedCounters(dataSource, ORGANISATION);
   const counters = new RuleCounters(dataSource);
   const filter = {
     ruleId: RULE,
@@ -128,13 +155,13 @@ async function main() {
   }
   // The two statements of the read, each on its own.
   const statements = {
-    exposures: [
-      "SELECT outcome_id, day, exposures FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND day >= ? AND day <= ? AND exposures <> 0",
-      [ORGANISATION, RULE, "", FROM, filter.to],
+    daily: [
+      "SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?",
+      [ORGANISATION, RULE, "", "", FROM, filter.to],
     ],
-    conversionDays: [
-      "SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions FROM rule_outcome_conversion_days WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day >= ? AND cohort_day <= ? AND conversion_day <= ? GROUP BY outcome_id, conversion_day",
-      [ORGANISATION, RULE, "", FROM, filter.to, filter.to],
+    earlierCohorts: [
+      "SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions FROM rule_outcome_conversion_days WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day < ? AND conversion_day >= ? AND conversion_day <= ? GROUP BY outcome_id, conversion_day",
+      [ORGANISATION, RULE, "", FROM, FROM, filter.to],
     ],
   };
   const statementTimes = {};
@@ -150,12 +177,83 @@ async function main() {
   const cells = series.days.length * series.days[0].outcomes.length;
   if (cells !== 3660) throw new Error(`expected 3,660 (day, outcome) figures, got ${cells}`);
   console.log(
-    `outcomeConversionSeries, 366 days x 10 outcomes (${daily.length} daily and ${pairs.length} conversion-day counter rows), ` +
+    `outcomeConversionSeries, 366 days x 10 outcomes (${rows.daily} daily and ${rows.pairs} conversion-day counter rows), ` +
       `SQLite in memory, median of 51: read ${median(reads).toFixed(1)} ms, assembly ${median(assemblies).toFixed(1)} ms, ` +
-      `total ${median(totals).toFixed(1)} ms (statements: daily exposures ${statementTimes.exposures} ms, ` +
-      `conversion days ${statementTimes.conversionDays} ms)`,
+      `total ${median(totals).toFixed(1)} ms (statements: daily counters ${statementTimes.daily} ms, ` +
+      `earlier cohorts ${statementTimes.earlierCohorts} ms)`,
   );
   await dataSource.destroy();
+}
+
+const SERIES_QUERY = `query($ruleId: ID!, $from: String, $to: String) {
+  outcomeConversionSeries(ruleId: $ruleId, from: $from, to: $to) {
+    days { day outcomes { outcomeId exposures converters conversions conversionRate confidenceInterval { lower upper }
+      uplift pValue sequentialPValue probabilityToBeBest } }
+  }
+}`;
+
+/**
+ * The whole request as a client sees it: the compiled service started as in production (SQLite in memory),
+ * the series asked for over GraphQL and as the daily CSV, one request at a time, median of 31 after a warm-up.
+ */
+async function measureRequests() {
+  const config = loadConfig({
+    ...process.env,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    NODE_ENV: "production",
+    SQLITE_PATH: ":memory:",
+    DATABASE_URL: "",
+    LOG_LEVEL: "warn",
+  });
+  const server = await startServer(config);
+  try {
+    const { services } = server;
+    const organisation = await services.organisations.create("bench series");
+    const { key } = await services.apiKeys.create(organisation.id, "bench");
+    await seedCounters(services.dataSource, organisation.id);
+    const headers = { "content-type": "application/json", "x-api-key": key };
+    const body = JSON.stringify({ query: SERIES_QUERY, variables: { ruleId: RULE, from: FROM, to: DAYS.at(-1) } });
+    const csvUrl = `${server.url}/api/v1/rules/${RULE}/outcome-stats.csv?interval=day&from=${FROM}&to=${DAYS.at(-1)}`;
+    const requests = {
+      graphql: async () => {
+        const response = await fetch(`${server.url}/graphql`, { method: "POST", headers, body });
+        const answer = await response.json();
+        if (answer.errors || answer.data.outcomeConversionSeries.days.length !== 366) {
+          throw new Error(`unexpected series answer: ${JSON.stringify(answer).slice(0, 300)}`);
+        }
+      },
+      csv: async () => {
+        const response = await fetch(csvUrl, { headers: { "x-api-key": key } });
+        const text = await response.text();
+        if (response.status !== 200 || text.trimEnd().split("\n").length !== 3661) {
+          throw new Error(`unexpected CSV answer ${response.status}: ${text.slice(0, 300)}`);
+        }
+      },
+    };
+    const figures = [];
+    for (const [name, send] of Object.entries(requests)) {
+      const times = [];
+      for (let run = 0; run < 41; run++) {
+        const start = performance.now();
+        await send();
+        if (run >= 10) times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      figures.push(`${name} p50 ${median(times).toFixed(1)} ms, slowest ${times.at(-1).toFixed(1)} ms`);
+    }
+    console.log(`outcomeConversionSeries request end to end, 366 days x 10 outcomes: ${figures.join("; ")}`);
+  } finally {
+    await server.close();
+  }
+}
+
+async function main() {
+  if (DAYS.length !== 366) throw new Error(`expected 366 days, got ${DAYS.length}`);
+  // BENCH_SERIES=parts or =requests measures one of the two (e.g. under --cpu-prof).
+  const only = process.env.BENCH_SERIES;
+  if (only !== "requests") await measureParts();
+  if (only !== "parts") await measureRequests();
 }
 
 main().catch((error) => {

@@ -5,6 +5,7 @@ import { ExactIdentifiers1764244800000 } from "./1764244800000-ExactIdentifiers"
 import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
 import { IdempotencyKeys1764676800000 } from "./1764676800000-IdempotencyKeys";
 import { OutcomeSeriesAndCrossovers1764763200000 } from "./1764763200000-OutcomeSeriesAndCrossovers";
+import { RecordedDayCounts1764849600000 } from "./1764849600000-RecordedDayCounts";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
@@ -13,4 +14,5 @@ export const mysqlMigrations: Function[] = [
   VisitorErasure1764590400000,
   IdempotencyKeys1764676800000,
   OutcomeSeriesAndCrossovers1764763200000,
+  RecordedDayCounts1764849600000,
 ];

@@ -90,8 +90,11 @@ export class RuleCounters {
 
   /**
    * Each outcome's counts per day of [from, to] for a series: exposures by cohort day, converters
-   * and conversions of that cohort by the day they were recorded (through `to`). Reads outcome ×
-   * day rows of the daily counters and the (cohort day, conversion day) counters, summed per day.
+   * and conversions of that cohort by the day they were recorded (through `to`). Reads the outcome ×
+   * day rows of the daily counters, whose recorded_* cells count what was recorded on each day for
+   * every cohort, and takes back what cohorts before `from` recorded in the window: (cohort day,
+   * conversion day) cells with a cohort day before `from`, none when `from` is the rule's first
+   * exposure day (the default).
    */
   async outcomeDailyCounts(
     organisationId: string,
@@ -100,13 +103,23 @@ export class RuleCounters {
     to: string,
   ): Promise<OutcomeDailyCounts[]> {
     const outcomeIds = await this.outcomeIds(organisationId, filter.ruleId);
-    const exposures: { outcome_id: string; day: string; exposures: number | string }[] = await this.dataSource.query(
-      `SELECT outcome_id, day, exposures FROM rule_outcome_daily_stats
-        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND day >= ? AND day <= ? AND exposures <> 0`,
-      [organisationId, filter.ruleId, ANY_CONVERSION, from, to],
+    const type = filter.conversion ?? ANY_CONVERSION;
+    // Exposures live on the '' rows; recorded converters and conversions on the rows of the type.
+    const daily: {
+      outcome_id: string;
+      conversion_type: string;
+      day: string;
+      exposures: number | string;
+      recorded_converters: number | string;
+      recorded_conversions: number | string;
+    }[] = await this.dataSource.query(
+      `SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions
+         FROM rule_outcome_daily_stats
+        WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?`,
+      [organisationId, filter.ruleId, ANY_CONVERSION, type, from, to],
     );
-    // A conversion is never before its cohort day, so conversion_day <= to bounds the cohort too.
-    const conversions: {
+    // A conversion is never before its cohort day, so every earlier cohort's cell has a day < from.
+    const earlierCohorts: {
       outcome_id: string;
       conversion_day: string;
       converters: number | string;
@@ -114,10 +127,10 @@ export class RuleCounters {
     }[] = await this.dataSource.query(
       `SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions
          FROM rule_outcome_conversion_days
-        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day >= ? AND cohort_day <= ?
-          AND conversion_day <= ?
+        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day < ?
+          AND conversion_day >= ? AND conversion_day <= ?
         GROUP BY outcome_id, conversion_day`,
-      [organisationId, filter.ruleId, filter.conversion ?? ANY_CONVERSION, from, to, to],
+      [organisationId, filter.ruleId, type, from, from, to],
     );
     const byOutcome = new Map<string, OutcomeDailyCounts>(
       outcomeIds.map((outcomeId) => [
@@ -125,11 +138,25 @@ export class RuleCounters {
         { outcomeId, exposures: new Map(), converters: new Map(), conversions: new Map() },
       ]),
     );
-    for (const row of exposures) byOutcome.get(row.outcome_id)?.exposures.set(row.day, Number(row.exposures));
-    for (const row of conversions) {
+    const add = (counts: Map<string, number>, day: string, amount: number) => {
+      const total = (counts.get(day) ?? 0) + amount;
+      if (total === 0) counts.delete(day);
+      else counts.set(day, total);
+    };
+    for (const row of daily) {
       const outcome = byOutcome.get(row.outcome_id);
-      outcome?.converters.set(row.conversion_day, Number(row.converters));
-      outcome?.conversions.set(row.conversion_day, Number(row.conversions));
+      if (!outcome) continue;
+      if (row.conversion_type === ANY_CONVERSION) add(outcome.exposures, row.day, Number(row.exposures));
+      if (row.conversion_type === type) {
+        add(outcome.converters, row.day, Number(row.recorded_converters));
+        add(outcome.conversions, row.day, Number(row.recorded_conversions));
+      }
+    }
+    for (const row of earlierCohorts) {
+      const outcome = byOutcome.get(row.outcome_id);
+      if (!outcome) continue;
+      add(outcome.converters, row.conversion_day, -Number(row.converters));
+      add(outcome.conversions, row.conversion_day, -Number(row.conversions));
     }
     return [...byOutcome.values()];
   }

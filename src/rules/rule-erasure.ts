@@ -52,7 +52,7 @@ export async function eraseVisitorEvents(
   if (exposures.length === 0 && events.length === 0) return { exposures: 0, conversions: 0 };
 
   const counters = new Counters();
-  const conversionDays = new ConversionDayCounters();
+  const conversionDays = new ConversionDayCounters(counters);
   const crossovers = new CrossoverCounters();
   const touched = new Map<string, OutcomeKey & { exposures: number }>();
   const touch = (ruleId: string, outcomeId: string) => {

@@ -121,7 +121,13 @@ class CounterCells<Name extends string> {
   }
 }
 
-type CounterName = "exposures" | "converters" | "conversions" | "unattributed";
+type CounterName =
+  | "exposures"
+  | "converters"
+  | "conversions"
+  | "unattributed"
+  | "recorded_converters"
+  | "recorded_conversions";
 
 /** Cells of rule_outcome_daily_stats: (organisation, rule, outcome, conversion type, day). */
 export class Counters extends CounterCells<CounterName> {
@@ -129,7 +135,7 @@ export class Counters extends CounterCells<CounterName> {
     super(
       "rule_outcome_daily_stats",
       ["organisation_id", "rule_id", "outcome_id", "conversion_type", "day"],
-      ["exposures", "converters", "conversions", "unattributed"],
+      ["exposures", "converters", "conversions", "unattributed", "recorded_converters", "recorded_conversions"],
     );
   }
 
@@ -149,10 +155,11 @@ export class Counters extends CounterCells<CounterName> {
 /**
  * Cells of rule_outcome_conversion_days: attributed converters and conversions by (cohort day, day
  * of the conversion), for the results as they stood on each day. A converter counts on the day of
- * its first attributed conversion, a conversion on its own day.
+ * its first attributed conversion, a conversion on its own day. Each amount is also added to the
+ * daily counters' recorded_* cells of the conversion day, which the series reads.
  */
 export class ConversionDayCounters extends CounterCells<"converters" | "conversions"> {
-  constructor() {
+  constructor(private readonly daily: Counters) {
     super(
       "rule_outcome_conversion_days",
       ["organisation_id", "rule_id", "outcome_id", "conversion_type", "cohort_day", "conversion_day"],
@@ -168,6 +175,12 @@ export class ConversionDayCounters extends CounterCells<"converters" | "conversi
     amount = 1,
   ) {
     this.addTo([...scope, cohortDay, conversionDay], name, amount);
+    this.daily.add(
+      ...scope,
+      conversionDay,
+      name === "converters" ? "recorded_converters" : "recorded_conversions",
+      amount,
+    );
   }
 }
 
@@ -335,7 +348,7 @@ async function persistRuleEvents(
   if (exposures.length === 0 && conversions.length === 0) return;
   const batchId = timeOrderedUuid();
   const counters = new Counters();
-  const conversionDays = new ConversionDayCounters();
+  const conversionDays = new ConversionDayCounters(counters);
   const activity = new OutcomeActivity();
   const newExposures: ExposureRecord[] = [];
 

@@ -135,7 +135,10 @@ export class RuleConversionEvent {
 /**
  * Counters per (organisation, rule, outcome, conversion type or '' for any, UTC day). The day is
  * the cohort's (first exposure) for exposures, converters and conversions, and the event's own
- * day for unattributed conversions. Exposures live on the '' rows only.
+ * day for unattributed conversions. Exposures live on the '' rows only. recorded_converters and
+ * recorded_conversions count by the day they were recorded instead, whatever the cohort (a converter
+ * on the day of its first attributed conversion): the running sums of the series read outcome × day
+ * rows, not one row per (cohort day, conversion day).
  */
 @Entity({ name: "rule_outcome_daily_stats" })
 @Index("idx_rule_outcome_daily_stats_rule", ["organisationId", "ruleId", "conversionType", "day"])
@@ -170,6 +173,12 @@ export class RuleOutcomeDailyStats {
 
   @Column({ type: "int", default: 0 })
   unattributed: number;
+
+  @Column({ name: "recorded_converters", type: "int", default: 0 })
+  recordedConverters: number;
+
+  @Column({ name: "recorded_conversions", type: "int", default: 0 })
+  recordedConversions: number;
 }
 
 /**

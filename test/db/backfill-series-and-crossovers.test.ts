@@ -2,6 +2,7 @@
 // stored: what it computes must equal what the writer keeps. Events are recorded through the app,
 // the writer's rows saved, the tables emptied and refilled by the migration's backfill, then compared.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backfillRecordedDayCounts } from "../../migrations/backfill-recorded-day-counts";
 import { backfillSeriesAndCrossovers } from "../../migrations/backfill-series-and-crossovers";
 import { createTenant, http, startTestApp, type TestApp } from "../helpers/app";
 
@@ -90,5 +91,33 @@ describe("backfillSeriesAndCrossovers", () => {
       await queryRunner.release();
     }
     expect(await snapshot()).toEqual(written);
+
+    // The recorded_* cells of the daily counters, refilled from the (cohort day, conversion day) cells.
+    const DAILY = "rule_outcome_daily_stats";
+    const daily = async () => {
+      const found: Record<string, unknown>[] = await app.server.dataSource.query(
+        `SELECT counter_key, organisation_id, rule_id, outcome_id, conversion_type, day, exposures, converters,
+                conversions, unattributed, recorded_converters, recorded_conversions FROM ${DAILY} ORDER BY counter_key`,
+      );
+      return found.map((row) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "string" ? v : Number(v)])),
+      );
+    };
+    const kept = await daily();
+    expect(kept.filter((row) => Number(row.recorded_converters) > 0).length).toBeGreaterThan(3);
+    // Some cells exist only for what was recorded on a day no cohort started.
+    const onlyRecorded = kept.filter((row) => row.exposures === 0 && row.converters === 0 && row.conversions === 0);
+    expect(onlyRecorded.length).toBeGreaterThan(0);
+    await app.server.dataSource.query(`UPDATE ${DAILY} SET recorded_converters = 0, recorded_conversions = 0`);
+    await app.server.dataSource.query(
+      `DELETE FROM ${DAILY} WHERE exposures = 0 AND converters = 0 AND conversions = 0 AND unattributed = 0`,
+    );
+    const refill = app.server.dataSource.createQueryRunner();
+    try {
+      await backfillRecordedDayCounts(refill, app.database.kind);
+    } finally {
+      await refill.release();
+    }
+    expect(await daily()).toEqual(kept);
   });
 });
