@@ -5,9 +5,9 @@
 // One rule at a time, so what it holds in memory is bounded by one rule's outcomes × days.
 import { createHash } from "node:crypto";
 import type { QueryRunner } from "typeorm";
+import { insertRows } from "./insert-rows";
 
 const keyHash = (...parts: string[]) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
-const ROWS_PER_STATEMENT = 500;
 
 const UPSERT = {
   sqlite: `ON CONFLICT (counter_key) DO UPDATE SET recorded_converters = excluded.recorded_converters,
@@ -47,13 +47,6 @@ export async function backfillRecordedDayCounts(queryRunner: QueryRunner, dialec
       ];
       return [keyHash(...scope), ...scope, Number(row.converters), Number(row.conversions)];
     });
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-      const placeholders = `(${columns.map(() => "?").join(", ")})`;
-      await queryRunner.query(
-        `INSERT INTO rule_outcome_daily_stats (${columns.join(", ")}) VALUES ${chunk.map(() => placeholders).join(", ")} ${UPSERT[dialect]}`,
-        chunk.flat(),
-      );
-    }
+    await insertRows(queryRunner, "rule_outcome_daily_stats", columns, rows, UPSERT[dialect]);
   }
 }

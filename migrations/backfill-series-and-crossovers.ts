@@ -3,21 +3,9 @@
 // own copy of the key function: a migration must not change when the code it once ran with does.
 import { createHash } from "node:crypto";
 import type { QueryRunner } from "typeorm";
+import { insertRows } from "./insert-rows";
 
 const keyHash = (...parts: string[]) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
-const ROWS_PER_STATEMENT = 500;
-
-async function insert(queryRunner: QueryRunner, table: string, columns: string[], rows: unknown[][]) {
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    const placeholders = `(${columns.map(() => "?").join(", ")})`;
-    await queryRunner.query(
-      `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => placeholders).join(", ")}`,
-      chunk.flat(),
-    );
-  }
-}
-
 /** The dialect's expression for the UTC day (YYYY-MM-DD) of a DATETIME(3) column (stored in UTC). */
 const DAY_OF = {
   sqlite: (column: string) => `substr(${column}, 1, 10)`,
@@ -48,7 +36,7 @@ export async function backfillSeriesAndCrossovers(queryRunner: QueryRunner, dial
     );
     for (const row of conversions) (cell(row)[8] as number) += Number(row.n);
   }
-  await insert(
+  await insertRows(
     queryRunner,
     "rule_outcome_conversion_days",
     [
@@ -68,7 +56,7 @@ export async function backfillSeriesAndCrossovers(queryRunner: QueryRunner, dial
   const visitors: Record<string, string>[] = await queryRunner.query(
     `SELECT organisation_id, rule_id, tracking_id, COUNT(*) AS n FROM rule_exposures GROUP BY organisation_id, rule_id, tracking_id`,
   );
-  await insert(
+  await insertRows(
     queryRunner,
     "rule_visitor_outcomes",
     ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"],
@@ -88,7 +76,7 @@ export async function backfillSeriesAndCrossovers(queryRunner: QueryRunner, dial
     (values[3] as number)++;
     crossovers.set(key, values);
   }
-  await insert(
+  await insertRows(
     queryRunner,
     "rule_crossovers",
     ["counter_key", "organisation_id", "rule_id", "visitors"],
