@@ -16,6 +16,7 @@ import { apiKeyFrom } from "./auth/api-key.service";
 import { publicRequest } from "./auth/visitor";
 import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
+import { localSchemaGateway } from "./graphql/compiled-execution";
 import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
@@ -43,6 +44,7 @@ export type AppConfig = Pick<
   | "GRAPHQL_MAX_ALIASES"
   | "GRAPHQL_MAX_TOKENS"
   | "GRAPHQL_MAX_REPRESENTATIONS"
+  | "GRAPHQL_COMPILE_AFTER"
   | "MAX_OUTCOMES_PER_RULE"
   | "graphqlHideSuggestions"
   | "METRICS_PORT"
@@ -126,7 +128,12 @@ export async function buildApp(
     identifyVisitor: (request, trackingIdArgument) => services.visitors.identify(request, trackingIdArgument),
   };
   const apollo = new ApolloServer<GraphQLContext<Services>>({
-    schema,
+    // The schema, executed by graphql-jit once a document comes back (see compiled-execution.ts).
+    gateway: localSchemaGateway(schema, {
+      executionsBeforeCompiling: config.GRAPHQL_COMPILE_AFTER,
+      onCompiled: (operationName, compiled) =>
+        app.log.debug({ operationName, compiled }, "GraphQL operation compiled by graphql-jit"),
+    }),
     // Apollo's own messages go through the service's logger and LOG_LEVEL.
     logger: app.log,
     // `_service { sdl }` is a plain field, so the router can compose whatever this says.

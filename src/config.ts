@@ -80,6 +80,11 @@ const configSchema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
   /** Aliased fields of one operation at most (fragments counted where spread). */
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(100),
+  /**
+   * Executions of a GraphQL document by graphql-js before it is compiled by graphql-jit (0: compiled on
+   * first sight; a stream of one-off documents then pays a compilation each).
+   */
+  GRAPHQL_COMPILE_AFTER: z.coerce.number().int().min(0).max(1_000_000).default(1),
   /** Representations of one `_entities` call at most. */
   GRAPHQL_MAX_REPRESENTATIONS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /**

@@ -28,6 +28,9 @@ export async function startTestApp(
     API_KEY_CACHE_TTL_MS: "0",
     // Tests send many public calls per visitor; test/rules/rate-limit.test.ts sets limits.
     PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
+    // Every document compiled by graphql-jit at once: the suite runs the path that repeated documents take
+    // (test/graphql/compiled-execution.test.ts compares it with graphql-js's).
+    GRAPHQL_COMPILE_AFTER: "0",
     ...database.env,
     ...env,
   });
@@ -57,6 +60,7 @@ export function startSecondInstance(app: TestApp, env: Record<string, string> = 
       NODE_ENV: "test",
       HOST: "127.0.0.1",
       PORT: "0",
+      GRAPHQL_COMPILE_AFTER: "0",
       LOG_LEVEL: "silent",
       API_KEY_CACHE_TTL_MS: "0",
       PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",
