@@ -1,10 +1,11 @@
 // The statistics worker thread's entry (see rule-figures.ts): assembles a rule's series (or its CSV) or stats
 // off the event loop, from the counts the main thread read.
 import { serveTasks } from "../workers/task-server";
-import { answerOf, type SeriesTask, type StatsTask, seriesCsvOf, seriesOf, statsOf } from "./rule-figures";
+import { answerOf, type SeriesTask, type StatsTask, seriesCsvOf, statsOf } from "./rule-figures";
+import { type DailyArms, dailyBestShares } from "./rule-stats";
 
 serveTasks({
-  ruleSeries: (task: SeriesTask) => answerOf(() => seriesOf(task)),
+  dailyBestShares: (daily: DailyArms) => dailyBestShares(daily),
   ruleSeriesCsv: (task: SeriesTask) => answerOf(() => seriesCsvOf(task)),
   ruleStats: (task: StatsTask) => answerOf(() => statsOf(task)),
 });

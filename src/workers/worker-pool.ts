@@ -54,6 +54,11 @@ export class WorkerPool {
     });
   }
 
+  /** Worker threads at most: how many tasks can run at once. */
+  get size(): number {
+    return this.options.size;
+  }
+
   /** Tasks waiting and running, and the threads started. */
   get load(): { queued: number; running: number; threads: number } {
     const running = this.workers.filter((worker) => worker.task !== null).length;

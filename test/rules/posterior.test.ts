@@ -2,7 +2,7 @@
 // posterior-reference.ts, over seeded random rules and the edges: n = 0, c = 0, c = n, tiny n, a million
 // exposures with tiny rates, nearly identical outcomes. Required: probabilityToBeBest and
 // chanceToBeatBaseline within 1e-6 absolute, expectedLoss within 1e-6 relative or 1e-9 absolute; the shares
-// sum to 1. They agree far closer (about 1e-11): the tighter bounds catch a regression long before a
+// sum to 1. They agree far closer (within 1e-9): the tighter bounds catch a regression long before a
 // requirement fails.
 import { describe, expect, it } from "vitest";
 import { posteriorComparison } from "../../src/rules/posterior";

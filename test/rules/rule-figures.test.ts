@@ -16,7 +16,8 @@ import { computeRuleSeries, computeRuleStats, daysFrom, type OutcomeCounts } fro
 import { WorkerPool } from "../../src/workers/worker-pool";
 
 const pool = new WorkerPool({ script: RULE_FIGURES_WORKER, size: 1, maxQueue: 4 });
-afterAll(() => pool.close());
+const pair = new WorkerPool({ script: RULE_FIGURES_WORKER, size: 2, maxQueue: 4 });
+afterAll(() => Promise.all([pool.close(), pair.close()]));
 
 function seriesTask(outcomes: number, days: number, baselineOutcomeId?: string): SeriesTask {
   const dayList = daysFrom("2025-03-01", "2026-03-01").slice(0, days);
@@ -31,7 +32,7 @@ function seriesTask(outcomes: number, days: number, baselineOutcomeId?: string):
 }
 
 describe("RuleFigures", () => {
-  it("assembles a short series inline, a long one on the worker thread, with the same figures", async () => {
+  it("assembles a short series inline, a long one's posterior passes on the worker threads, with the same figures", async () => {
     const run = vi.spyOn(pool, "run");
     const figures = new RuleFigures(pool);
     const short = seriesTask(3, 20);
@@ -46,11 +47,21 @@ describe("RuleFigures", () => {
     const inline = await computeRuleSeries(long.filter, long.from, long.to, long.counts);
     expect(await figures.series(long)).toEqual(inline);
     expect(await figures.seriesCsv(long)).toBe(outcomeSeriesCsv(inline));
-    expect(run.mock.calls.map(([task]) => task)).toEqual(["ruleSeries", "ruleSeriesCsv"]);
+    expect(run.mock.calls.map(([task]) => task)).toEqual(["dailyBestShares", "ruleSeriesCsv"]);
     run.mockRestore();
+
+    // Two threads: a run of days each, in parallel, the same figures put back together.
+    const runOnPair = vi.spyOn(pair, "run");
+    expect(await new RuleFigures(pair).series(long)).toEqual(inline);
+    const days = runOnPair.mock.calls.map(([task, input]) => [task, (input as { trials: Float64Array }).trials.length]);
+    expect(days).toEqual([
+      ["dailyBestShares", 183 * 10],
+      ["dailyBestShares", 183 * 10],
+    ]);
+    runOnPair.mockRestore();
   });
 
-  it("refuses an unknown baseline with the same InvalidInput from the worker thread", async () => {
+  it("refuses an unknown baseline of a long series with InvalidInput, as a short one", async () => {
     const figures = new RuleFigures(pool);
     const failure = await figures.series(seriesTask(10, 366, "nope")).catch((error: Error) => error);
     expect(failure).toBeInstanceOf(InvalidInput);
