@@ -185,12 +185,14 @@ async function measureParts() {
   await dataSource.destroy();
 }
 
-const SERIES_QUERY = `query($ruleId: ID!, $from: String, $to: String) {
-  outcomeConversionSeries(ruleId: $ruleId, from: $from, to: $to) {
-    days { day outcomes { outcomeId exposures converters conversions conversionRate confidenceInterval { lower upper }
-      uplift pValue sequentialPValue probabilityToBeBest } }
-  }
+const seriesQuery = (figures) => `query($ruleId: ID!, $from: String, $to: String) {
+  outcomeConversionSeries(ruleId: $ruleId, from: $from, to: $to) { days { day outcomes { ${figures} } } }
 }`;
+const SERIES_FIGURES =
+  "outcomeId exposures converters conversions conversionRate confidenceInterval { lower upper } uplift pValue sequentialPValue";
+// Every figure; and all but probabilityToBeBest, whose posterior passes are then left out.
+const SERIES_QUERY = seriesQuery(`${SERIES_FIGURES} probabilityToBeBest`);
+const SERIES_QUERY_WITHOUT_BEST = seriesQuery(SERIES_FIGURES);
 
 /**
  * The whole request as a client sees it: the compiled service started as in production (SQLite in memory),
@@ -213,16 +215,19 @@ async function measureRequests() {
     const { key } = await services.apiKeys.create(organisation.id, "bench");
     await seedCounters(services.dataSource, organisation.id);
     const headers = { "content-type": "application/json", "x-api-key": key };
-    const body = JSON.stringify({ query: SERIES_QUERY, variables: { ruleId: RULE, from: FROM, to: DAYS.at(-1) } });
+    const variables = { ruleId: RULE, from: FROM, to: DAYS.at(-1) };
+    const graphql = (query) => async () => {
+      const body = JSON.stringify({ query, variables });
+      const response = await fetch(`${server.url}/graphql`, { method: "POST", headers, body });
+      const answer = await response.json();
+      if (answer.errors || answer.data.outcomeConversionSeries.days.length !== 366) {
+        throw new Error(`unexpected series answer: ${JSON.stringify(answer).slice(0, 300)}`);
+      }
+    };
     const csvUrl = `${server.url}/api/v1/rules/${RULE}/outcome-stats.csv?interval=day&from=${FROM}&to=${DAYS.at(-1)}`;
     const requests = {
-      graphql: async () => {
-        const response = await fetch(`${server.url}/graphql`, { method: "POST", headers, body });
-        const answer = await response.json();
-        if (answer.errors || answer.data.outcomeConversionSeries.days.length !== 366) {
-          throw new Error(`unexpected series answer: ${JSON.stringify(answer).slice(0, 300)}`);
-        }
-      },
+      graphql: graphql(SERIES_QUERY),
+      "graphql without probabilityToBeBest": graphql(SERIES_QUERY_WITHOUT_BEST),
       csv: async () => {
         const response = await fetch(csvUrl, { headers: { "x-api-key": key } });
         const text = await response.text();

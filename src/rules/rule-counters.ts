@@ -2,7 +2,7 @@
 // every query reads outcome or (outcome × day) counter rows, never raw events or visitors, and is
 // scoped to one organisation.
 import type { DataSource } from "typeorm";
-import { fromDbTimestamp } from "../db/sql";
+import { dialectOf, fromDbTimestamp } from "../db/sql";
 import type { RuleSeriesFilter, RuleStatsFilter } from "./rule.input";
 import { ANY_CONVERSION, keyHash } from "./rule-event-store";
 import type { OutcomeCounts, OutcomeDailyCounts } from "./rule-stats";
@@ -38,6 +38,16 @@ const OUTCOME_KEYS_PER_STATEMENT = 100;
 
 /** Binary (code unit) order, the same on every database. */
 export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One (outcome, conversion type, day) counter cell of a series' window. */
+interface DailyCell {
+  outcomeId: string;
+  conversionType: string;
+  day: string;
+  exposures: number;
+  recordedConverters: number;
+  recordedConversions: number;
+}
 
 export class RuleCounters {
   constructor(private readonly dataSource: DataSource) {}
@@ -104,20 +114,7 @@ export class RuleCounters {
   ): Promise<OutcomeDailyCounts[]> {
     const outcomeIds = await this.outcomeIds(organisationId, filter.ruleId);
     const type = filter.conversion ?? ANY_CONVERSION;
-    // Exposures live on the '' rows; recorded converters and conversions on the rows of the type.
-    const daily: {
-      outcome_id: string;
-      conversion_type: string;
-      day: string;
-      exposures: number | string;
-      recorded_converters: number | string;
-      recorded_conversions: number | string;
-    }[] = await this.dataSource.query(
-      `SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions
-         FROM rule_outcome_daily_stats
-        WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?`,
-      [organisationId, filter.ruleId, ANY_CONVERSION, type, from, to],
-    );
+    const daily = await this.dailyCells(organisationId, filter.ruleId, type, from, to);
     // A conversion is never before its cohort day, so every earlier cohort's cell has a day < from.
     const earlierCohorts: {
       outcome_id: string;
@@ -143,13 +140,13 @@ export class RuleCounters {
       if (total === 0) counts.delete(day);
       else counts.set(day, total);
     };
-    for (const row of daily) {
-      const outcome = byOutcome.get(row.outcome_id);
+    for (const cell of daily) {
+      const outcome = byOutcome.get(cell.outcomeId);
       if (!outcome) continue;
-      if (row.conversion_type === ANY_CONVERSION) add(outcome.exposures, row.day, Number(row.exposures));
-      if (row.conversion_type === type) {
-        add(outcome.converters, row.day, Number(row.recorded_converters));
-        add(outcome.conversions, row.day, Number(row.recorded_conversions));
+      if (cell.conversionType === ANY_CONVERSION) add(outcome.exposures, cell.day, cell.exposures);
+      if (cell.conversionType === type) {
+        add(outcome.converters, cell.day, cell.recordedConverters);
+        add(outcome.conversions, cell.day, cell.recordedConversions);
       }
     }
     for (const row of earlierCohorts) {
@@ -159,6 +156,60 @@ export class RuleCounters {
       add(outcome.conversions, row.conversion_day, -Number(row.conversions));
     }
     return [...byOutcome.values()];
+  }
+
+  /**
+   * The (outcome, day) counter cells of a rule in [from, to], of every conversion type ('') and of `type`:
+   * exposures live on the '' rows, recorded converters and conversions on the rows of the type.
+   */
+  private async dailyCells(
+    organisationId: string,
+    ruleId: string,
+    type: string,
+    from: string,
+    to: string,
+  ): Promise<DailyCell[]> {
+    const where = "organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?";
+    const parameters = [organisationId, ruleId, ANY_CONVERSION, type, from, to];
+    if (dialectOf(this.dataSource.manager) === "mysql") {
+      const rows: Record<string, string | number>[] = await this.dataSource.query(
+        `SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions
+           FROM rule_outcome_daily_stats WHERE ${where}`,
+        parameters,
+      );
+      return rows.map((row) => ({
+        outcomeId: String(row.outcome_id),
+        conversionType: String(row.conversion_type),
+        day: String(row.day),
+        exposures: Number(row.exposures),
+        recordedConverters: Number(row.recorded_converters),
+        recordedConversions: Number(row.recorded_conversions),
+      }));
+    }
+    // better-sqlite3 pays about 1 µs for each value it hands over (3,660 cells × 6 values: 19 ms of a 366-day
+    // series): an outcome's cells come as one string, split here (0.5 ms).
+    const groups: { outcome_id: string; conversion_type: string; cells: string }[] = await this.dataSource.query(
+      `SELECT outcome_id, conversion_type,
+              group_concat(day || ' ' || exposures || ' ' || recorded_converters || ' ' || recorded_conversions, ' ') AS cells
+         FROM rule_outcome_daily_stats WHERE ${where}
+        GROUP BY outcome_id, conversion_type`,
+      parameters,
+    );
+    const cells: DailyCell[] = [];
+    for (const group of groups) {
+      const values = group.cells.split(" ");
+      for (let index = 0; index + 3 < values.length; index += 4) {
+        cells.push({
+          outcomeId: group.outcome_id,
+          conversionType: group.conversion_type,
+          day: values[index],
+          exposures: Number(values[index + 1]),
+          recordedConverters: Number(values[index + 2]),
+          recordedConversions: Number(values[index + 3]),
+        });
+      }
+    }
+    return cells;
   }
 
   private async sumCounters(organisationId: string, filter: RuleStatsFilter): Promise<Map<string, CounterSums>> {

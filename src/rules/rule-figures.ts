@@ -23,21 +23,27 @@ export const RULE_FIGURES_WORKER = compiledScript(__dirname, "rule-figures.worke
 export const INLINE_BUDGET_MS = 10;
 
 /**
- * The predicted CPU time (ms) of a series, on the 2-core development machine: 12–25 µs per outcome and day
- * measured (a posterior pass per day, about 1.5 µs per outcome for the other figures), plus a day's overhead.
+ * The predicted CPU time (ms) of a series, on the 2-core development machine: 7–15 µs per outcome and day
+ * measured with the posterior passes, about 1.5 µs without, plus a day's overhead.
  */
-export function predictedSeriesMs(outcomes: number, days: number): number {
-  return days * (0.03 + 0.015 * outcomes);
+export function predictedSeriesMs(outcomes: number, days: number, { probabilityToBeBest }: SeriesFigures): number {
+  return days * (0.002 + (probabilityToBeBest ? 0.015 : 0.0015) * outcomes);
 }
 
 /** ... and of its CSV, which costs about 30 µs a row (csv-stringify) more. */
 export function predictedSeriesCsvMs(outcomes: number, days: number): number {
-  return predictedSeriesMs(outcomes, days) + 0.03 * outcomes * days;
+  return predictedSeriesMs(outcomes, days, { probabilityToBeBest: true }) + 0.03 * outcomes * days;
 }
 
 /** The predicted CPU time (ms) of the stats: measured 0.7 ms for 10 outcomes, 10–18 for 100, 100–250 for 1,000. */
 export function predictedStatsMs(outcomes: number): number {
   return 0.2 * outcomes + 0.0003 * outcomes * outcomes;
+}
+
+/** The figures of a series that cost to make and may be left out (the CSV has them all). */
+export interface SeriesFigures {
+  /** Each day's posterior pass: nearly all of a long series' cost; without it, probabilityToBeBest is null. */
+  probabilityToBeBest: boolean;
 }
 
 export interface SeriesTask {
@@ -90,9 +96,12 @@ export class RuleFigures {
    * a long one's posterior passes, nearly all of its cost, shared out to every worker thread at once, a run of
    * days each: a single request's answer comes sooner, and only typed arrays cross between threads.
    */
-  async series(task: SeriesTask): Promise<RuleSeries> {
-    if (predictedSeriesMs(task.counts.length, daysOf(task)) <= INLINE_BUDGET_MS) return seriesOf(task);
-    return computeRuleSeries(task.filter, task.from, task.to, task.counts, (daily) => this.dailyBestShares(daily));
+  async series(task: SeriesTask, wanted: SeriesFigures = { probabilityToBeBest: true }): Promise<RuleSeries> {
+    const { filter, from, to, counts } = task;
+    // Without the posterior passes even the longest series (366 days × MAX_OUTCOMES_PER_RULE) is a few slices.
+    if (!wanted.probabilityToBeBest) return computeRuleSeries(filter, from, to, counts, null);
+    if (predictedSeriesMs(counts.length, daysOf(task), wanted) <= INLINE_BUDGET_MS) return seriesOf(task);
+    return computeRuleSeries(filter, from, to, counts, (daily) => this.dailyBestShares(daily));
   }
 
   private async dailyBestShares({ arms, successes, trials }: DailyArms): Promise<Float64Array> {

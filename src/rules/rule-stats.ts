@@ -101,7 +101,8 @@ export interface OutcomeDayStats {
   uplift: number | null;
   pValue: number | null;
   sequentialPValue: number | null;
-  probabilityToBeBest: number;
+  /** Null only when the series was made without it (SeriesFigures): never shown then. */
+  probabilityToBeBest: number | null;
 }
 
 export interface OutcomeDay {
@@ -368,15 +369,15 @@ const SERIES_SLICE_MS = 10;
  * figures as they stood at the end of that day, from running sums of its daily counts: the cohort
  * first exposed from `from` through the day, and its conversions recorded through the day.
  * Cost: O(days × outcomes) sums and figures, and one posterior pass per day (366 days × 10 outcomes:
- * ~35–50 ms), which `bestShares` computes (rule-figures.ts shares a long series' passes out to worker
- * threads); the rest yields to the event loop every SERIES_SLICE_MS.
+ * ~25–35 ms), which `bestShares` computes (rule-figures.ts shares a long series' passes out to worker
+ * threads; null leaves them out); the rest yields to the event loop every SERIES_SLICE_MS.
  */
 export async function computeRuleSeries(
   filter: RuleSeriesFilter,
   from: string | null,
   to: string,
   counts: OutcomeDailyCounts[],
-  bestShares: DailyBestShares = dailyBestShares,
+  bestShares: DailyBestShares | null = dailyBestShares,
 ): Promise<RuleSeries> {
   const baseline = baselineOf(filter, counts);
   const baselineIndex = baseline ? counts.indexOf(baseline as OutcomeDailyCounts) : -1;
@@ -396,7 +397,7 @@ export async function computeRuleSeries(
       conversions[cell] = (before >= 0 ? conversions[before] : 0) + (outcome.conversions.get(day) ?? 0);
     });
   });
-  const best = await bestShares({ arms, successes: converters, trials: exposures });
+  const best = bestShares && (await bestShares({ arms, successes: converters, trials: exposures }));
   let sliceStarted = performance.now();
   const days: OutcomeDay[] = [];
   for (let dayIndex = 0; dayIndex < seriesDays.length; dayIndex++) {
@@ -430,7 +431,7 @@ export async function computeRuleSeries(
         uplift: figures.uplift,
         pValue: figures.pValue,
         sequentialPValue: figures.sequentialPValue,
-        probabilityToBeBest: best[cell],
+        probabilityToBeBest: best ? best[cell] : null,
       });
     }
     days.push({ day: seriesDays[dayIndex], outcomes });

@@ -1,6 +1,8 @@
 // GraphQL entry points of the split-test domain: arguments -> RuleService -> payload.
-import { Arg, Args, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, FieldResolver, Float, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { type Connection, toConnection } from "../graphql/connection";
+import { selectsField } from "../graphql/selection";
 import { inLaterTurn } from "../graphql/turns";
 import { parseSampleSizeInput } from "./rule.input";
 import type { RuleContext } from "./rule.loaders";
@@ -64,9 +66,12 @@ export class RuleResolver {
   async outcomeConversionSeries(
     @Args() args: OutcomeConversionSeriesArgs,
     @Ctx() context: RuleContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<OutcomeConversionSeries> {
     const { organisationId } = await context.principal();
-    return context.services.rules.series(organisationId, args);
+    // The posterior passes are nearly all of a series' cost: only made when asked for.
+    const probabilityToBeBest = selectsField(info, ["days", "outcomes", "probabilityToBeBest"]);
+    return context.services.rules.series(organisationId, args, { probabilityToBeBest });
   }
 
   @Query(() => RuleSummaryConnection, { description: "The caller's organisation's rules, by id." })

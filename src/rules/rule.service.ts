@@ -27,7 +27,7 @@ import {
 import type { RuleCounters, RuleOutcomeTotals, RuleSummary } from "./rule-counters";
 import { eraseVisitorEvents, type VisitorErasure } from "./rule-erasure";
 import { type RuleEvent, utcDay } from "./rule-event-store";
-import type { RuleFigures, SeriesTask } from "./rule-figures";
+import type { RuleFigures, SeriesFigures, SeriesTask } from "./rule-figures";
 import { daysBetweenInclusive, type RuleSeries, type RuleStats } from "./rule-stats";
 
 export interface RecordedOutcomes {
@@ -163,8 +163,12 @@ export class RuleService {
    * today) as they stood at the end of that day; at most SERIES_MAX_DAYS days. Reads outcome × day
    * counter rows.
    */
-  async series(organisationId: string, raw: RawRuleStatsFilter): Promise<RuleSeries> {
-    return this.figures.series(await this.seriesCounts(organisationId, raw));
+  async series(
+    organisationId: string,
+    raw: RawRuleStatsFilter,
+    wanted: SeriesFigures = { probabilityToBeBest: true },
+  ): Promise<RuleSeries> {
+    return this.figures.series(await this.seriesCounts(organisationId, raw), wanted);
   }
 
   /** The series as CSV, and the file name of the download. */

@@ -372,8 +372,9 @@ export class OutcomeDayStatsType implements OutcomeDayStats {
   @Field(() => Float, { nullable: true })
   sequentialPValue: number | null;
 
+  // Null only in a series made without it, when no one asked for it (SeriesFigures).
   @Field(() => Float)
-  probabilityToBeBest: number;
+  probabilityToBeBest: number | null;
 }
 
 @ObjectType()

@@ -427,6 +427,35 @@ describe("outcomeConversionSeries", () => {
     expect(early[1].converters).toBeLessThan(window[1].converters);
   });
 
+  it("answers alike without probabilityToBeBest, selected or not through a fragment (its passes left out)", async () => {
+    const full = await series({ to: DAYS[3] });
+    const figures =
+      "outcomeId exposures converters conversions conversionRate confidenceInterval { lower upper } uplift pValue sequentialPValue";
+    const documents = [
+      `query($ruleId: ID!, $to: String) { outcomeConversionSeries(ruleId: $ruleId, to: $to) { days { day outcomes { ${figures} } } } }`,
+      `query($ruleId: ID!, $to: String) { outcomeConversionSeries(ruleId: $ruleId, to: $to) { days { day outcomes { ...Figures } } } }
+       fragment Figures on OutcomeDayStats { ${figures} }`,
+    ];
+    for (const document of documents) {
+      const response = await query(document, { to: DAYS[3] });
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data.outcomeConversionSeries.days).toEqual(
+        full.days.map((day: any) => ({
+          day: day.day,
+          outcomes: day.outcomes.map(({ probabilityToBeBest, ...rest }: any) => rest),
+        })),
+      );
+    }
+    const best = await query(
+      `query($ruleId: ID!, $to: String) { outcomeConversionSeries(ruleId: $ruleId, to: $to) { days { outcomes { ...Best } } } }
+       fragment Best on OutcomeDayStats { best: probabilityToBeBest }`,
+      { to: DAYS[3] },
+    );
+    expect(best.body.data.outcomeConversionSeries.days.map((day: any) => day.outcomes.map((o: any) => o.best))).toEqual(
+      full.days.map((day: any) => day.outcomes.map((o: any) => o.probabilityToBeBest)),
+    );
+  });
+
   it("starts the cohort at `from` and defaults `to` to today", async () => {
     const result = await series({ from: DAYS[1] });
     expect(result.to).toBe(TODAY);

@@ -36,14 +36,14 @@ describe("RuleFigures", () => {
     const run = vi.spyOn(pool, "run");
     const figures = new RuleFigures(pool);
     const short = seriesTask(3, 20);
-    expect(predictedSeriesMs(3, 20)).toBeLessThanOrEqual(INLINE_BUDGET_MS);
+    expect(predictedSeriesMs(3, 20, { probabilityToBeBest: true })).toBeLessThanOrEqual(INLINE_BUDGET_MS);
     expect(await figures.series(short)).toEqual(
       await computeRuleSeries(short.filter, short.from, short.to, short.counts),
     );
     expect(run).not.toHaveBeenCalled();
 
     const long = seriesTask(10, 366);
-    expect(predictedSeriesMs(10, 366)).toBeGreaterThan(INLINE_BUDGET_MS);
+    expect(predictedSeriesMs(10, 366, { probabilityToBeBest: true })).toBeGreaterThan(INLINE_BUDGET_MS);
     const inline = await computeRuleSeries(long.filter, long.from, long.to, long.counts);
     expect(await figures.series(long)).toEqual(inline);
     expect(await figures.seriesCsv(long)).toBe(outcomeSeriesCsv(inline));
@@ -59,6 +59,24 @@ describe("RuleFigures", () => {
       ["dailyBestShares", 183 * 10],
     ]);
     runOnPair.mockRestore();
+  });
+
+  it("leaves the posterior passes out when probabilityToBeBest is not wanted: on the event loop, the rest alike", async () => {
+    const run = vi.spyOn(pool, "run");
+    const long = seriesTask(10, 366);
+    const full = await computeRuleSeries(long.filter, long.from, long.to, long.counts);
+    const without = await new RuleFigures(pool).series(long, { probabilityToBeBest: false });
+    expect(run).not.toHaveBeenCalled();
+    run.mockRestore();
+    expect(without.days.length).toBe(366);
+    expect(without).toEqual({
+      ...full,
+      days: full.days.map((day) => ({
+        ...day,
+        outcomes: day.outcomes.map((outcome) => ({ ...outcome, probabilityToBeBest: null })),
+      })),
+    });
+    expect(predictedSeriesMs(10, 366, { probabilityToBeBest: false })).toBeLessThanOrEqual(INLINE_BUDGET_MS);
   });
 
   it("refuses an unknown baseline of a long series with InvalidInput, as a short one", async () => {
