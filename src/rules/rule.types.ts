@@ -189,7 +189,10 @@ export class OutcomeConversionStatsArgs extends OutcomeWindowArgs {
 @ArgsType()
 export class OutcomeConversionSeriesArgs extends OutcomeWindowArgs {}
 
-@ObjectType()
+// simpleResolvers (here and on the figures' other types): plain data, read by graphql-jit straight off the
+// object instead of through type-graphql's per-field resolver (no middleware or auth applies to them); a
+// 366-day series has 40,000 such fields. Field resolvers (sampleSize, OutcomeDay.outcomes) stay as they are.
+@ObjectType({ simpleResolvers: true })
 export class ConfidenceInterval implements Interval {
   @Field(() => Float)
   lower: number;
@@ -217,7 +220,10 @@ export class SampleSize implements SampleSizeShape {
   daysRemaining: number | null;
 }
 
-@ObjectType({ description: "Aggregates of one outcome of a rule. Never any single visitor's data." })
+@ObjectType({
+  description: "Aggregates of one outcome of a rule. Never any single visitor's data.",
+  simpleResolvers: true,
+})
 export class OutcomeConversionStats implements OutcomeStats {
   @Field()
   outcomeId: string;
@@ -300,7 +306,7 @@ export class OutcomeConversionStats implements OutcomeStats {
   sampleSizePlan: SampleSizePlan | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RuleConversionStats implements RuleStats {
   @Field(() => ID)
   ruleId: string;
@@ -343,7 +349,10 @@ export class RuleConversionStats implements RuleStats {
   outcomes: OutcomeConversionStats[];
 }
 
-@ObjectType("OutcomeDayStats", { description: "One outcome's figures as they stood at the end of a day." })
+@ObjectType("OutcomeDayStats", {
+  description: "One outcome's figures as they stood at the end of a day.",
+  simpleResolvers: true,
+})
 export class OutcomeDayStatsType implements OutcomeDayStats {
   @Field()
   outcomeId: string;
@@ -377,7 +386,7 @@ export class OutcomeDayStatsType implements OutcomeDayStats {
   probabilityToBeBest: number | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class OutcomeDay implements OutcomeDayShape {
   @Field({ description: "UTC day, YYYY-MM-DD." })
   day: string;
