@@ -155,8 +155,9 @@ async function measureParts() {
   }
   // The two statements of the read, each on its own.
   const statements = {
+    // As RuleCounters reads them on SQLite: an outcome's cells as one string.
     daily: [
-      "SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?",
+      "SELECT outcome_id, conversion_type, group_concat(day || ' ' || exposures || ' ' || recorded_converters || ' ' || recorded_conversions, ' ') AS cells FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ? GROUP BY outcome_id, conversion_type",
       [ORGANISATION, RULE, "", "", FROM, filter.to],
     ],
     earlierCohorts: [
