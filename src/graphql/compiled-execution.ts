@@ -27,23 +27,25 @@ export function compiledExecutor(
   { executionsBeforeCompiling, onCompiled }: CompiledExecutionOptions,
 ): GatewayExecutor {
   const byDocument = new WeakMap<DocumentNode, DocumentExecutions>();
-  return async ({ document, operation, request, context, operationName }) => {
-    let seen = byDocument.get(document);
-    if (!seen) {
-      seen = { executions: 0, compiled: new Map() };
-      byDocument.set(document, seen);
-    }
+  const compiledFor = (seen: DocumentExecutions, document: DocumentNode, operationName: string | null) => {
     const name = operationName ?? "";
-    if (seen.executions < executionsBeforeCompiling) {
-      seen.executions++;
-      return execute({ schema, document, contextValue: context, variableValues: request.variables, operationName });
-    }
     let compiled = seen.compiled.get(name);
     if (compiled === undefined) {
       compiled = compiledOperation(schema, document, operationName);
       seen.compiled.set(name, compiled);
       onCompiled?.(operationName, compiled !== null);
     }
+    return compiled;
+  };
+  return async ({ document, operation, request, context, operationName }) => {
+    let seen = byDocument.get(document);
+    if (!seen) {
+      seen = { executions: 0, compiled: new Map() };
+      byDocument.set(document, seen);
+    }
+    const compiled = seen.executions < executionsBeforeCompiling ? null : compiledFor(seen, document, operationName);
+    seen.executions++;
+    // Until the document is due to be compiled, or when graphql-jit does not take it: graphql-js.
     if (compiled === null) {
       return execute({ schema, document, contextValue: context, variableValues: request.variables, operationName });
     }
