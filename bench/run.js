@@ -27,8 +27,9 @@
 // created there and dropped at the end. BENCH_ROUNDS and BENCH_SEED_EVENTS override the defaults;
 // BENCH_LOG_LEVEL the service's (info as shipped); BENCH_CPU_PROF=<dir> profiles the service
 // (node --cpu-prof; read it with node bench/profile-summary.js <dir>). BENCH_ONLY=batch runs the
-// batch endpoint alone (BENCH_ROUNDS times), BENCH_ONLY=stats the seeding and stats alone, each
-// with the durability check and the peak RSS.
+// batch endpoint alone (BENCH_ROUNDS times), BENCH_ONLY=stats the seeding and stats alone,
+// BENCH_ONLY=ingest the ingest paths against their baselines (BENCH_PATHS=rest,graphql,zephr picks
+// some), each with the durability check and the peak RSS.
 "use strict";
 
 const { execFileSync, fork } = require("node:child_process");
@@ -52,9 +53,10 @@ const settings = SMOKE
   : { rounds: 3, warmup: 2, measure: 5, statsCalls: 300, sizes: [10_000, 10_000_000] };
 if (process.env.BENCH_ROUNDS) settings.rounds = Math.max(2, Number(process.env.BENCH_ROUNDS));
 if (process.env.BENCH_SEED_EVENTS) settings.sizes[1] = Number(process.env.BENCH_SEED_EVENTS);
-/** BENCH_ONLY=batch or stats: one part alone, for working on it (no ratios). */
+/** BENCH_ONLY=batch, stats or ingest: one part alone, for working on it. */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY && !["batch", "stats"].includes(ONLY)) throw new Error(`BENCH_ONLY=${ONLY}: "batch" or "stats"`);
+if (ONLY && !["batch", "stats", "ingest"].includes(ONLY))
+  throw new Error(`BENCH_ONLY=${ONLY}: "batch", "stats" or "ingest"`);
 
 /** node's flags in `npm start` (and the Dockerfile's CMD): the service runs with them here too. */
 const SERVICE_NODE_FLAGS = require("../package.json")
@@ -678,6 +680,31 @@ async function everything(context, { fastify, apollo }, children) {
   return durable;
 }
 
+/** BENCH_ONLY=ingest: the three ingest paths against their baselines, the durability check and the peak RSS. */
+async function ingestOnly(context, { fastify, apollo }) {
+  const { service, load, rss } = context;
+  const paths = [];
+  // BENCH_PATHS=rest,graphql,zephr (default all): some of them, e.g. to profile one alone.
+  const wanted = (process.env.BENCH_PATHS || "rest,graphql,zephr").split(",");
+  const all = { rest: () => restPath(fastify), graphql: () => graphqlPath(apollo), zephr: () => zephrPath(fastify) };
+  for (const name of wanted) {
+    if (!all[name]) throw new Error(`BENCH_PATHS: ${name} is not one of rest, graphql, zephr`);
+    const path = all[name]();
+    rss.phase(path.row);
+    paths.push(await comparePath(context, path));
+  }
+  load.stop();
+  const durable = await checkDurability(service);
+  rss.stop();
+  console.log("\n| path | ratio | p99 |\n|---|---|---|");
+  for (const path of paths) {
+    const p99s = path.rounds.map((r) => r.service.p99);
+    console.log(`| ${path.row} | ${path.ratio.toFixed(2)} | ${ms(Math.min(...p99s))}-${ms(Math.max(...p99s))} ms |`);
+  }
+  console.log(`  peak RSS of the service (VmHWM) ${memoryMbOf(service.pid, "VmHWM").toFixed(0)} MB`);
+  return durable;
+}
+
 /** BENCH_ONLY=stats: the seeding and the stats at both sizes, and the peak RSS. */
 async function statsOnly(context) {
   const { service, load, rss } = context;
@@ -758,6 +785,7 @@ async function main() {
 
     if (ONLY === "batch") ok = await batchOnly(context);
     else if (ONLY === "stats") ok = await statsOnly(context);
+    else if (ONLY === "ingest") ok = await ingestOnly(context, { fastify, apollo });
     else ok = await everything(context, { fastify, apollo }, children);
   } finally {
     for (const child of children) await child.stop().catch(() => {});

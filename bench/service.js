@@ -27,6 +27,8 @@ const DAYS = 30;
  */
 const ITEM_ROWS = Number(process.env.BENCH_ITEM_ROWS || 2_000);
 const ITEMS_IN_FLIGHT = Number(process.env.BENCH_ITEMS_IN_FLIGHT || 2);
+/** Attempts of one seeding item before the seeding fails. */
+const SEED_ATTEMPTS = 10;
 const COUNTED_TABLES = new Set(["conversions", "rule_conversion_events", "rule_exposures"]);
 
 /** A deterministic 32-bit hash of (visitor, salt): the seeded rule is the same in every run. */
@@ -71,6 +73,12 @@ function* blockEvents(base, from, to, now) {
   }
 }
 
+/** A driver's duplicate-key error (MySQL ER_DUP_ENTRY, SQLite's unique constraint), or TypeORM's wrapper of one. */
+function isDuplicateKey(error) {
+  const driver = error?.driverError ?? error;
+  return driver?.code === "ER_DUP_ENTRY" || /UNIQUE constraint failed/.test(String(driver?.message));
+}
+
 async function main() {
   const config = loadConfig({ ...process.env, HOST: "127.0.0.1", PORT: "0" });
   if (ITEM_ROWS * ITEMS_IN_FLIGHT > config.WRITER_MAX_QUEUE) {
@@ -91,6 +99,24 @@ async function main() {
     return { organisationId: organisation.id, key, emails };
   }
 
+  /**
+   * Stores one seeding item through the writer, re-sending it when the writer refuses it (503: the
+   * database did not answer within DB_UNAVAILABLE_TIMEOUT_MS once the tables outgrow the buffer
+   * pool, or the queue is full), as a client would. A re-sent item whose first attempt was stored
+   * after all (an unknown outcome) fails on its conversion ids: it is stored once, so that is done.
+   */
+  async function storeItem(item, attempt = 1) {
+    try {
+      return await services.writer.enqueue(item);
+    } catch (error) {
+      const refused = error?.httpStatus === 503;
+      if (attempt > 1 && item.kind === "ruleConversions" && isDuplicateKey(error)) return;
+      if (!refused || attempt >= SEED_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+      return storeItem(item, attempt + 1);
+    }
+  }
+
   /** Grows the rule to `total` events, ITEM_ROWS rows per queued item, ITEMS_IN_FLIGHT items at once. */
   async function seed({ organisationId, ruleId, total }) {
     const key = `${organisationId}/${ruleId}`;
@@ -103,7 +129,7 @@ async function main() {
       const rows = items[kind];
       items[kind] = [];
       if (rows.length === 0) return;
-      const done = services.writer.enqueue({ kind, rows });
+      const done = storeItem({ kind, rows });
       inFlight.add(done);
       done.finally(() => inFlight.delete(done)).catch(() => {});
       if (inFlight.size >= ITEMS_IN_FLIGHT) await Promise.race(inFlight);

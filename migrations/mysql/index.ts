@@ -6,6 +6,7 @@ import { VisitorErasure1764590400000 } from "./1764590400000-VisitorErasure";
 import { IdempotencyKeys1764676800000 } from "./1764676800000-IdempotencyKeys";
 import { OutcomeSeriesAndCrossovers1764763200000 } from "./1764763200000-OutcomeSeriesAndCrossovers";
 import { RecordedDayCounts1764849600000 } from "./1764849600000-RecordedDayCounts";
+import { ConversionsByContact1764936000000 } from "./1764936000000-ConversionsByContact";
 
 export const mysqlMigrations: Function[] = [
   InitialSchema1764072000000,
@@ -15,4 +16,5 @@ export const mysqlMigrations: Function[] = [
   IdempotencyKeys1764676800000,
   OutcomeSeriesAndCrossovers1764763200000,
   RecordedDayCounts1764849600000,
+  ConversionsByContact1764936000000,
 ];

@@ -1,7 +1,8 @@
 // A conversion event logged for a contact: the row, and its GraphQL type.
 import { GraphQLJSON } from "graphql-scalars";
 import { Directive, Field, ID, ObjectType } from "type-graphql";
-import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from "typeorm";
+import { Contact } from "../contacts/contact.entity";
 import { EXACT_COLLATION } from "../db/collation";
 import { jsonColumnTransformer } from "../db/json-column";
 
@@ -9,7 +10,6 @@ import { jsonColumnTransformer } from "../db/json-column";
 @ObjectType({ description: "A conversion event logged for a contact of the caller's organisation." })
 @Entity({ name: "conversions" })
 @Index("idx_conversions_organisation_created", ["organisationId", "createdAt", "id"])
-@Index("idx_conversions_organisation_email_created", ["organisationId", "email", "createdAt"])
 @Index("idx_conversions_contact_created", ["contactId", "createdAt"])
 export class Conversion {
   @Field(() => ID)
@@ -21,6 +21,15 @@ export class Conversion {
 
   @Column({ name: "contact_id", type: "varchar", length: 36 })
   contactId: string;
+
+  /**
+   * The database holds every conversion to an existing contact: an insert checks (and share-locks)
+   * its contact row itself, so a write racing an erasure waits for it and is refused, with no
+   * lookup of its own. Never loaded: the id above is what the service reads.
+   */
+  @ManyToOne(() => Contact, { createForeignKeyConstraints: true, onDelete: "NO ACTION", onUpdate: "NO ACTION" })
+  @JoinColumn({ name: "contact_id", referencedColumnName: "id", foreignKeyConstraintName: "fk_conversions_contact" })
+  contact?: Contact;
 
   @Field({ description: "The contact's email, normalised (trimmed, lower-cased)." })
   @Column({ type: "varchar", length: 320, collation: EXACT_COLLATION })
