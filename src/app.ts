@@ -124,7 +124,7 @@ export async function buildApp(
 
   const schema = await buildConversionsSubgraphSchema();
   const identification: CallerIdentification = {
-    authenticate: (request) => services.apiKeys.authenticate(apiKeyFrom(request.headers)),
+    authenticate: (request) => services.apiKeys.authenticate(apiKeyFrom(request.headers), request.databaseDeadline),
     identifyVisitor: (request, trackingIdArgument) => services.visitors.identify(request, trackingIdArgument),
   };
   const apollo = new ApolloServer<GraphQLContext<Services>>({

@@ -20,7 +20,7 @@ export const apiKeyAuthentication = fastifyPlugin(
   async (app: FastifyInstance, { apiKeys }: { apiKeys: ApiKeyService }) => {
     app.decorateRequest("principal", null);
     app.decorate("authenticateApiKey", async (request: FastifyRequest) => {
-      request.principal = await apiKeys.authenticate(apiKeyFrom(request.headers));
+      request.principal = await apiKeys.authenticate(apiKeyFrom(request.headers), request.databaseDeadline);
     });
   },
   { name: "api-key-authentication" },

@@ -80,13 +80,13 @@ export class ApiKeyService {
    * The principal of a presented key, counted as one call of that key; throws Unauthenticated for
    * a missing, unknown or revoked key and RateLimited past the key's limit.
    */
-  async authenticate(presented: string | undefined | null): Promise<Principal> {
-    const principal = await this.verify(presented);
+  async authenticate(presented: string | undefined | null, deadline?: number): Promise<Principal> {
+    const principal = await this.verify(presented, deadline);
     await this.callLimit?.consume(principal.apiKeyId);
     return principal;
   }
 
-  private async verify(presented: string | undefined | null): Promise<Principal> {
+  private async verify(presented: string | undefined | null, deadline?: number): Promise<Principal> {
     if (!presented) throw new Unauthenticated("Missing API key (X-API-Key header)");
     const hash = sha256(presented);
     const cacheKey = hash.toString("hex");
@@ -96,7 +96,7 @@ export class ApiKeyService {
 
     const match = KEY_PATTERN.exec(presented);
     const find = async () => (match ? this.dataSource.getRepository(ApiKey).findOneBy({ prefix: match[1] }) : null);
-    const row = this.deadline ? await this.deadline.bound(find) : await find();
+    const row = this.deadline ? await this.deadline.bound(find, deadline) : await find();
     const stored = row ? Buffer.from(row.keyHash, "hex") : DUMMY_HASH;
     const equal = stored.length === hash.length && timingSafeEqual(stored, hash);
     if (!row || !equal || row.revokedAt) throw new Unauthenticated("Invalid API key");

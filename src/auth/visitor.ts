@@ -24,6 +24,7 @@ export function publicRequest(request: FastifyRequest): PublicRequest {
     headers: request.headers,
     cookies: request.cookies,
     query: request.query as Record<string, unknown>,
+    databaseDeadline: request.databaseDeadline,
   };
 }
 
@@ -34,6 +35,8 @@ export interface PublicRequest {
   headers: IncomingHttpHeaders;
   cookies: Record<string, string | undefined>;
   query: Record<string, unknown>;
+  /** Epoch ms past which the request stops waiting for the database (request.databaseDeadline). */
+  databaseDeadline?: number;
 }
 
 export interface Visitor {
@@ -92,7 +95,7 @@ export class VisitorIdentifier {
    */
   async identify(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor> {
     await this.limits.perAddress?.consume(request.ip);
-    const organisationId = await this.sites.resolveTenantFromHost(request.host);
+    const organisationId = await this.sites.resolveTenantFromHost(request.host, request.databaseDeadline);
     const userId = await this.userId(request);
     // An empty argument is no argument: the cookie still counts.
     const trackingId = trackingIdArgument || request.cookies[TRACKING_COOKIE];

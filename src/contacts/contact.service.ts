@@ -30,6 +30,8 @@ const CACHE_MAX_ENTRIES = 100_000;
 interface ContactKey {
   organisationId: string;
   email: string;
+  /** The asking request's database deadline (epoch ms); unset: a full budget from now. */
+  deadline?: number;
 }
 
 export class ContactService {
@@ -67,12 +69,17 @@ export class ContactService {
    * findContactId for many emails of one organisation (a batch): the remembered ones at once, the
    * others in one SELECT shared with the lookups of concurrent requests.
    */
-  async findContactIds(organisationId: string, emails: readonly string[]): Promise<(string | null)[]> {
+  async findContactIds(
+    organisationId: string,
+    emails: readonly string[],
+    /** Epoch ms past which the request stops waiting for the database (unset: a full budget from now). */
+    deadline?: number,
+  ): Promise<(string | null)[]> {
     const ids: (string | null)[] = new Array(emails.length);
     const missing: { position: number; key: ContactKey; cacheKey: string }[] = [];
     const now = this.now();
     for (let position = 0; position < emails.length; position++) {
-      const key = { organisationId, email: normalizeEmail(emails[position]) };
+      const key = { organisationId, email: normalizeEmail(emails[position]), deadline };
       const cacheKey = `${organisationId}\u0000${key.email}`;
       const cached = this.known.get(cacheKey);
       if (cached && cached.expiresAt > now) ids[position] = cached.id;
@@ -105,6 +112,10 @@ export class ContactService {
       emailsByOrganisation.set(key.organisationId, emails);
     }
     const found = new Map<string, string>();
+    // One SELECT for the lookups of several requests: bounded by the earliest of their deadlines.
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const key of keys) deadline = Math.min(deadline, key.deadline ?? Number.POSITIVE_INFINITY);
+    const bound = Number.isFinite(deadline) ? deadline : undefined;
     // Plain SQL through the driver: this runs for every request that misses the cache.
     for (const [organisationId, emails] of emailsByOrganisation) {
       const select = () =>
@@ -114,7 +125,7 @@ export class ContactService {
           [...emails],
           [organisationId],
         );
-      const rows = this.deadline ? await this.deadline.bound(select) : await select();
+      const rows = this.deadline ? await this.deadline.bound(select, bound) : await select();
       for (const row of rows) found.set(`${organisationId}\u0000${row.email}`, row.id);
     }
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);

@@ -27,7 +27,7 @@ export class ConversionResolver {
     @Ctx() context: ConversionContext,
   ): Promise<LogConversionPayload> {
     const { organisationId } = await context.principal();
-    return toPayload(await context.services.conversions.logConversion(organisationId, input));
+    return toPayload(await context.services.conversions.logConversion(organisationId, input, context.databaseDeadline));
   }
 
   @Mutation(() => [LogConversionPayload], {
@@ -38,7 +38,9 @@ export class ConversionResolver {
     @Ctx() context: ConversionContext,
   ): Promise<LogConversionPayload[]> {
     const { organisationId } = await context.principal();
-    return (await context.services.conversions.logConversions(organisationId, inputs)).map(toPayload);
+    return (await context.services.conversions.logConversions(organisationId, inputs, context.databaseDeadline)).map(
+      toPayload,
+    );
   }
 
   @Mutation(() => EraseContactPayload, {

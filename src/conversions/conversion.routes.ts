@@ -74,6 +74,7 @@ export async function conversionRoutes(app: FastifyInstance, { conversions }: Co
       const result = await conversions.logConversion(
         principalOf(request).organisationId,
         fromWire(body, headerOf(request.headers, "idempotency-key")),
+        request.databaseDeadline,
       );
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(result.status === "ACCEPTED" ? 202 : 200).send({ status: result.status });
@@ -103,6 +104,7 @@ export async function conversionRoutes(app: FastifyInstance, { conversions }: Co
           const fields = item as Record<string, unknown>;
           return fromWire(fields, fields.idempotency_key);
         }),
+        request.databaseDeadline,
       );
       return reply.status(200).send({
         results: results.map((result, index) => {

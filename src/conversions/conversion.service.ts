@@ -75,8 +75,13 @@ export class ConversionService {
    * Stores the event when the email is a contact of the organisation; resolves once committed.
    * With an Idempotency-Key, a repeat of the same request replays the first answer and stores nothing.
    */
-  async logConversion(organisationId: string, raw: RawLoggedConversion): Promise<LogConversionResult> {
-    const [result] = await this.record(organisationId, [judge(organisationId, raw)]);
+  async logConversion(
+    organisationId: string,
+    raw: RawLoggedConversion,
+    /** Epoch ms past which the request stops waiting for the database (unset: a full budget from now). */
+    deadline?: number,
+  ): Promise<LogConversionResult> {
+    const [result] = await this.record(organisationId, [judge(organisationId, raw)], deadline);
     if (result instanceof IdempotencyKeyReused) throw result;
     return result;
   }
@@ -86,7 +91,11 @@ export class ConversionService {
    * item never fails a valid one. Answers in input order, once every accepted item is committed.
    * The batch costs one lookup of its keys, one of its contacts and one wait for the writer.
    */
-  async logConversions(organisationId: string, items: RawLoggedConversion[]): Promise<LogConversionResult[]> {
+  async logConversions(
+    organisationId: string,
+    items: RawLoggedConversion[],
+    deadline?: number,
+  ): Promise<LogConversionResult[]> {
     if (items.length === 0 || items.length > LOG_CONVERSIONS_MAX_ITEMS) {
       throw new InvalidInput([
         {
@@ -108,7 +117,7 @@ export class ConversionService {
         results[position] = invalid(error.issues);
       }
     });
-    const recorded = await this.record(organisationId, judged);
+    const recorded = await this.record(organisationId, judged, deadline);
     recorded.forEach((result, k) => {
       results[positions[k]] =
         result instanceof IdempotencyKeyReused
@@ -122,6 +131,7 @@ export class ConversionService {
   private record(
     organisationId: string,
     judged: JudgedConversion[],
+    deadline: number | undefined,
   ): Promise<(LogConversionResult | IdempotencyKeyReused)[]> {
     return this.idempotency.runAll(
       judged.map((conversion) => conversion.request),
@@ -129,6 +139,7 @@ export class ConversionService {
         this.store(
           organisationId,
           positions.map((position) => judged[position]),
+          deadline,
         ),
       (responses) => this.replay(organisationId, responses),
     );
@@ -138,10 +149,12 @@ export class ConversionService {
   private async store(
     organisationId: string,
     judged: JudgedConversion[],
+    deadline: number | undefined,
   ): Promise<(LogConversionResult | IdempotencyKeyReused)[]> {
     const contactIds = await this.contacts.findContactIds(
       organisationId,
       judged.map((conversion) => conversion.email),
+      deadline,
     );
     const results: (LogConversionResult | IdempotencyKeyReused)[] = new Array(judged.length);
     const events: ConversionEvent[] = [];
@@ -167,7 +180,7 @@ export class ConversionService {
       eventPositions.push(position);
       results[position] = { status: "ACCEPTED", conversion, replayed: false, issues: [] };
     });
-    const written = await this.events.enqueueAll(events);
+    const written = await this.events.enqueueAll(events, deadline);
     const replayed: { position: number; response: string }[] = [];
     written.forEach((outcome, k) => {
       const position = eventPositions[k];

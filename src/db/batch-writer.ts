@@ -16,7 +16,10 @@ export interface BatchWriterOptions<T = unknown> {
   maxQueue: number;
   /** How many events an item holds (a request's rows, stored together); 1 when unset. */
   sizeOf?: (item: T) => number;
-  /** The current request's deadline for the database (epoch ms); unset: items wait as long as it takes. */
+  /**
+   * The deadline (epoch ms) of an item enqueued without its request's: a full budget from now.
+   * Unset: items wait as long as it takes, whatever deadline they come with.
+   */
   deadline?: () => number;
   /** The error of an item whose deadline passed while it was queued. */
   expired?: () => Error;
@@ -59,9 +62,10 @@ export type PersistBatch<T, R> = (items: T[], deadline?: number) => Promise<void
  * Where a domain hands its events: resolves once the event is committed. Domains depend on this
  * narrow view, typed with their own events; the composition root owns the one writer behind it.
  */
+/** `deadline`: the epoch ms at which the request stops waiting (its database deadline); unset: the writer's. */
 export interface EventSink<T, R = void> {
-  enqueue(item: T): Promise<R>;
-  enqueueAll(items: readonly T[]): Promise<(R | Error)[]>;
+  enqueue(item: T, deadline?: number): Promise<R>;
+  enqueueAll(items: readonly T[], deadline?: number): Promise<(R | Error)[]>;
 }
 
 /** Told about every batch written (for metrics): its events, how long it took, whether it committed. */
@@ -88,11 +92,11 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
   ) {}
 
   /** Resolves with the item's result once committed; rejects if it could not be stored or was refused. */
-  enqueue(item: T): Promise<R> {
+  enqueue(item: T, requestDeadline?: number): Promise<R> {
     if (this.closed) return Promise.reject(new ShuttingDown());
     const size = this.options.sizeOf?.(item) ?? 1;
     if (this.queued + size > this.options.maxQueue) return Promise.reject(new Overloaded());
-    const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
+    const deadline = this.deadlineOf(requestDeadline);
     return new Promise<R>((resolve, reject) => {
       this.queued += size;
       this.queue.push({
@@ -111,13 +115,13 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
    * fit (Overloaded), so a request is never half taken. Resolves once every item is settled, with
    * each one's result or the Error that refused it, in order. One waiter for all: no promise per item.
    */
-  enqueueAll(items: readonly T[]): Promise<(R | Error)[]> {
+  enqueueAll(items: readonly T[], requestDeadline?: number): Promise<(R | Error)[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (this.closed) return Promise.reject(new ShuttingDown());
     const sizes = items.map((item) => this.options.sizeOf?.(item) ?? 1);
     const total = sizes.reduce((sum, size) => sum + size, 0);
     if (this.queued + total > this.options.maxQueue) return Promise.reject(new Overloaded());
-    const deadline = this.options.deadline?.() ?? Number.POSITIVE_INFINITY;
+    const deadline = this.deadlineOf(requestDeadline);
     return new Promise<(R | Error)[]>((done) => {
       const results: (R | Error)[] = new Array(items.length);
       let unsettled = items.length;
@@ -134,6 +138,12 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
         this.queue.push({ item: items[index], size: sizes[index], deadline, waiter, index });
       this.startFlushing();
     });
+  }
+
+  /** An item's deadline: its request's, else the writer's own (a full budget from now), else none. */
+  private deadlineOf(requestDeadline: number | undefined): number {
+    if (!this.options.deadline) return Number.POSITIVE_INFINITY;
+    return requestDeadline ?? this.options.deadline();
   }
 
   private startFlushing(): void {

@@ -12,6 +12,8 @@ export interface GraphQLContext<TServices = unknown> {
   requestId: string;
   headers: IncomingHttpHeaders;
   services: TServices;
+  /** Epoch ms past which this request stops waiting for the database: handed to the services it calls. */
+  databaseDeadline: number | undefined;
   /** The caller's organisation from X-API-Key; throws Unauthenticated. */
   principal(): Promise<Principal>;
   /** The public caller (browser) of a recording mutation. */
@@ -38,6 +40,7 @@ export function createGraphQLContext<TServices>(
     requestId,
     headers: request.headers,
     services,
+    databaseDeadline: request.databaseDeadline,
     principal: () => {
       principal ??= identification.authenticate(request);
       return principal;

@@ -37,7 +37,7 @@ export class RuleResolver {
     @Ctx() context: RuleContext,
   ): Promise<RuleConversionPayload> {
     const visitor = await context.visitor(input.trackingId);
-    return context.services.rules.recordConversion(visitor, input);
+    return context.services.rules.recordConversion(visitor, input, context.databaseDeadline);
   }
 
   @Mutation(() => RuleOutcomeExposurePayload, { description: "Records that a visitor saw outcome(s) of a rule." })
@@ -46,7 +46,7 @@ export class RuleResolver {
     @Ctx() context: RuleContext,
   ): Promise<RuleOutcomeExposurePayload> {
     const visitor = await context.visitor(input.trackingId);
-    return context.services.rules.recordExposure(visitor, input);
+    return context.services.rules.recordExposure(visitor, input, context.databaseDeadline);
   }
 
   @Query(() => RuleConversionStats, {

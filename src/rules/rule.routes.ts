@@ -68,11 +68,15 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
 
   // Both endpoints: the visitor, the body as JSON, its key (header or eventId), 201 once stored.
   const recording =
-    (record: (visitor: Visitor, raw: Record<string, unknown>) => Promise<{ replayed: boolean }>) =>
+    (record: (visitor: Visitor, raw: Record<string, unknown>, deadline: number) => Promise<{ replayed: boolean }>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const visitor = await visitors.identify(publicRequest(request));
       const body = parseJsonObjectBody(request.body);
-      const recorded = await record(visitor, { ...body, idempotencyKey: keyOf(request, body) });
+      const recorded = await record(
+        visitor,
+        { ...body, idempotencyKey: keyOf(request, body) },
+        request.databaseDeadline,
+      );
       if (recorded.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(201).send();
     };
@@ -80,12 +84,12 @@ export async function zephrRoutes(app: FastifyInstance, { rules, visitors, sites
   app.post(
     "/zephr/public/rule-outcomes/v1/conversions",
     { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordConversionDocumentation },
-    recording((visitor, raw) => rules.recordConversion(visitor, raw)),
+    recording((visitor, raw, deadline) => rules.recordConversion(visitor, raw, deadline)),
   );
   app.post(
     "/zephr/public/rule-outcomes/v1/exposures",
     { bodyLimit: ZEPHR_BODY_LIMIT, schema: recordExposureDocumentation },
-    recording((visitor, raw) => rules.recordExposure(visitor, raw)),
+    recording((visitor, raw, deadline) => rules.recordExposure(visitor, raw, deadline)),
   );
 }
 

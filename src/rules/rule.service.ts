@@ -66,12 +66,14 @@ export class RuleService {
   async recordConversion(
     visitor: Visitor,
     raw: { ruleId?: unknown; outcomeId?: unknown; conversion?: unknown; idempotencyKey?: unknown },
+    /** Epoch ms past which the request stops waiting for the database (unset: a full budget from now). */
+    deadline?: number,
   ): Promise<RecordedConversion> {
     const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
     const input = parseRuleConversionInput(raw);
     const recorded = { ruleId: input.ruleId, outcomeIds: input.outcomeIds, conversion: input.conversion };
     const at = this.clock();
-    return this.record(visitor, key, recorded, {
+    return this.record(visitor, key, deadline, recorded, {
       kind: "ruleConversions",
       rows: input.outcomeIds.map((outcomeId) => ({
         id: timeOrderedUuid(),
@@ -90,6 +92,7 @@ export class RuleService {
   async recordExposure(
     visitor: Visitor,
     raw: { ruleId?: unknown; outcomeId?: unknown; idempotencyKey?: unknown },
+    deadline?: number,
   ): Promise<RecordedOutcomes> {
     const key = parseIdempotencyKey(raw.idempotencyKey, ["idempotencyKey"]);
     const input = parseRuleOutcomesInput(raw);
@@ -97,6 +100,7 @@ export class RuleService {
     return this.record(
       visitor,
       key,
+      deadline,
       { ruleId: input.ruleId, outcomeIds: input.outcomeIds },
       {
         kind: "exposures",
@@ -120,11 +124,12 @@ export class RuleService {
   private async record<T extends RecordedOutcomes>(
     visitor: Visitor,
     key: string | null,
+    deadline: number | undefined,
     recorded: Omit<T, "replayed">,
     event: RuleEvent,
   ): Promise<T> {
     if (key === null) {
-      await this.events.enqueue(event);
+      await this.events.enqueue(event, deadline);
       return { ...recorded, replayed: false } as T;
     }
     const request: IdempotencyRequest = {
@@ -138,10 +143,10 @@ export class RuleService {
     return this.idempotency.run(
       request,
       async () => {
-        const written = await this.events.enqueue({
-          ...event,
-          idempotency: { ...request, response: JSON.stringify(recorded) },
-        });
+        const written = await this.events.enqueue(
+          { ...event, idempotency: { ...request, response: JSON.stringify(recorded) } },
+          deadline,
+        );
         return written ? replay(written.replayedResponse) : ({ ...recorded, replayed: false } as T);
       },
       replay,

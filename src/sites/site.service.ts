@@ -46,9 +46,9 @@ export class SiteService {
   }
 
   /** The organisation of a public request made to `host`; throws NotFound when there is none. */
-  async resolveTenantFromHost(host: string | undefined): Promise<string> {
+  async resolveTenantFromHost(host: string | undefined, deadline?: number): Promise<string> {
     const normalized = host ? normalizeHost(host) : "";
-    const organisationId = normalized ? await this.lookup(normalized) : null;
+    const organisationId = normalized ? await this.lookup(normalized, deadline) : null;
     const resolved = organisationId ?? this.settings.defaultOrganisationId;
     if (!resolved) throw new NotFound("No site is registered for this host");
     return resolved;
@@ -68,11 +68,11 @@ export class SiteService {
     return (await this.lookup(host)) === organisationId;
   }
 
-  private async lookup(host: string): Promise<string | null> {
+  private async lookup(host: string, deadline?: number): Promise<string | null> {
     const cached = this.cache.get(host);
     if (cached && cached.expiresAt > Date.now()) return cached.organisationId;
     const find = () => this.dataSource.getRepository(Site).findOneBy({ host });
-    const site = this.settings.deadline ? await this.settings.deadline.bound(find) : await find();
+    const site = this.settings.deadline ? await this.settings.deadline.bound(find, deadline) : await find();
     const organisationId = site?.organisationId ?? null;
     if (this.settings.cacheTtlMs > 0) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
