@@ -217,6 +217,29 @@ describe("BatchWriter with a deadline", () => {
     expect(sent).toEqual([1]);
   });
 
+  it("holds an item to the deadline its request passes, not to a full budget from now", async () => {
+    const gate = deferred();
+    const sent: number[] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        sent.push(...items);
+        await gate.promise;
+      },
+      { maxBatch: 100, maxQueue: 1000, deadline: () => Date.now() + 10_000, expired: unreachable },
+    );
+    const first = writer.enqueue(1);
+    const started = Date.now();
+    const late = writer.enqueue(2, Date.now() + 30);
+    const batch = writer.enqueueAll([3, 4], Date.now() + 30);
+    await expect(late).rejects.toBeInstanceOf(DatabaseUnreachable);
+    const answers = await batch;
+    expect(answers.every((answer) => answer instanceof DatabaseUnreachable)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    gate.resolve();
+    await first;
+    expect(sent).toEqual([1]);
+  });
+
   it("hands each batch its earliest deadline, and retries items with time left once nothing was stored", async () => {
     const gate = deferred();
     const deadlines: (number | undefined)[] = [];
