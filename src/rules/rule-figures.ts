@@ -8,6 +8,7 @@ import {
   computeRuleSeries,
   computeRuleStats,
   type DailyArms,
+  dailyBestSharesInSlices,
   daysBetweenInclusive,
   type OutcomeCounts,
   type OutcomeDailyCounts,
@@ -21,6 +22,8 @@ export const RULE_FIGURES_WORKER = compiledScript(__dirname, "rule-figures.worke
 
 /** Figures predicted to cost more than this (ms of CPU) are assembled on a worker thread. */
 export const INLINE_BUDGET_MS = 10;
+/** This thread's run of a long series' passes, as a fraction of one worker thread's run. */
+const MAIN_THREAD_SHARE = 0.6;
 
 /**
  * The predicted CPU time (ms) of a series, on the 2-core development machine: 7–15 µs per outcome and day
@@ -104,20 +107,25 @@ export class RuleFigures {
     return computeRuleSeries(filter, from, to, counts, (daily) => this.dailyBestShares(daily));
   }
 
+  /**
+   * The passes in runs of days: one per worker thread, and one on this thread in slices (it would otherwise
+   * wait once its other figures are made, a few ms). This thread's run is the first and a share smaller
+   * than a worker's, as it also makes the other figures and serves other requests meanwhile.
+   */
   private async dailyBestShares({ arms, successes, trials }: DailyArms): Promise<Float64Array> {
     const days = successes.length / arms;
-    const perPart = Math.ceil(days / this.workers.size);
+    const workers = this.workers.size;
+    const here = Math.floor((days * MAIN_THREAD_SHARE) / (workers + MAIN_THREAD_SHARE));
+    const perWorker = Math.ceil((days - here) / workers);
+    const run = (first: number, end: number) => {
+      const cells = [first * arms, end * arms] as const;
+      return { arms, successes: successes.slice(...cells), trials: trials.slice(...cells) } satisfies DailyArms;
+    };
     const parts: Promise<Float64Array>[] = [];
-    for (let first = 0; first < days; first += perPart) {
-      const cells = [first * arms, Math.min(days, first + perPart) * arms] as const;
-      parts.push(
-        this.workers.run<Float64Array>("dailyBestShares", {
-          arms,
-          successes: successes.slice(...cells),
-          trials: trials.slice(...cells),
-        } satisfies DailyArms),
-      );
+    for (let first = here; first < days; first += perWorker) {
+      parts.push(this.workers.run<Float64Array>("dailyBestShares", run(first, Math.min(days, first + perWorker))));
     }
+    if (here > 0) parts.unshift(dailyBestSharesInSlices(run(0, here)));
     const shares = new Float64Array(successes.length);
     let offset = 0;
     for (const part of await Promise.all(parts)) {

@@ -341,9 +341,38 @@ export interface DailyArms {
 export type DailyBestShares = (daily: DailyArms) => Float64Array | Promise<Float64Array>;
 
 /** The posterior pass of each day (about 0.1 ms for 10 outcomes); a day that changed no arm keeps the last one's. */
-export function dailyBestShares({ arms, successes, trials }: DailyArms): Float64Array {
-  const shares = new Float64Array(successes.length);
-  for (let start = 0; start < successes.length; start += arms) {
+export function dailyBestShares(daily: DailyArms): Float64Array {
+  const shares = new Float64Array(daily.successes.length);
+  bestSharesOfDays(daily, shares, 0, daily.successes.length / daily.arms);
+  return shares;
+}
+
+/**
+ * dailyBestShares on this thread between other callbacks: a run of days at a time, yielding to the event
+ * loop every SERIES_SLICE_MS (the main thread's share of a long series' passes, beside the worker threads').
+ */
+export async function dailyBestSharesInSlices(daily: DailyArms): Promise<Float64Array> {
+  const shares = new Float64Array(daily.successes.length);
+  const days = daily.successes.length / daily.arms;
+  let sliceStarted = performance.now();
+  for (let day = 0; day < days; day++) {
+    if (performance.now() - sliceStarted > SERIES_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
+    bestSharesOfDays(daily, shares, day, day + 1);
+  }
+  return shares;
+}
+
+/** The posterior pass of each day in [firstDay, endDay) into `shares`; a day whose counts did not change copies the day before. */
+function bestSharesOfDays(
+  { arms, successes, trials }: DailyArms,
+  shares: Float64Array,
+  firstDay: number,
+  endDay: number,
+): void {
+  for (let start = firstDay * arms; start < endDay * arms; start += arms) {
     let changed = start === 0;
     for (let index = start; index < start + arms && !changed; index++) {
       changed = successes[index] !== successes[index - arms] || trials[index] !== trials[index - arms];
@@ -358,7 +387,6 @@ export function dailyBestShares({ arms, successes, trials }: DailyArms): Float64
     }
     shares.set(finiteShares(posteriorComparison(dayArms, null).probabilityToBeBest), start);
   }
-  return shares;
 }
 
 /** Work done between two yields to the event loop, at most (a day's other figures take ~15 µs for 10 outcomes). */
@@ -397,7 +425,10 @@ export async function computeRuleSeries(
       conversions[cell] = (before >= 0 ? conversions[before] : 0) + (outcome.conversions.get(day) ?? 0);
     });
   });
-  const best = bestShares && (await bestShares({ arms, successes: converters, trials: exposures }));
+  // The passes (on worker threads, or in slices here) while this thread makes the other figures.
+  const passes = bestShares ? Promise.resolve(bestShares({ arms, successes: converters, trials: exposures })) : null;
+  // Awaited below; a failure meanwhile must not count as unhandled while this loop yields.
+  passes?.catch(() => undefined);
   let sliceStarted = performance.now();
   const days: OutcomeDay[] = [];
   for (let dayIndex = 0; dayIndex < seriesDays.length; dayIndex++) {
@@ -431,10 +462,17 @@ export async function computeRuleSeries(
         uplift: figures.uplift,
         pValue: figures.pValue,
         sequentialPValue: figures.sequentialPValue,
-        probabilityToBeBest: best ? best[cell] : null,
+        probabilityToBeBest: null,
       });
     }
     days.push({ day: seriesDays[dayIndex], outcomes });
+  }
+  const best = passes && (await passes);
+  if (best) {
+    for (let dayIndex = 0; dayIndex < days.length; dayIndex++) {
+      const outcomes = days[dayIndex].outcomes;
+      for (let index = 0; index < arms; index++) outcomes[index].probabilityToBeBest = best[dayIndex * arms + index];
+    }
   }
   return {
     ruleId: filter.ruleId,
