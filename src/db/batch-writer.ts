@@ -61,8 +61,8 @@ export type PersistBatch<T, R> = (items: T[], deadline?: number) => Promise<void
 /**
  * Where a domain hands its events: resolves once the event is committed. Domains depend on this
  * narrow view, typed with their own events; the composition root owns the one writer behind it.
+ * `deadline`: the epoch ms at which the request stops waiting (its database deadline); unset: the writer's.
  */
-/** `deadline`: the epoch ms at which the request stops waiting (its database deadline); unset: the writer's. */
 export interface EventSink<T, R = void> {
   enqueue(item: T, deadline?: number): Promise<R>;
   enqueueAll(items: readonly T[], deadline?: number): Promise<(R | Error)[]>;

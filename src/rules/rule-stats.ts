@@ -354,12 +354,9 @@ export function dailyBestShares(daily: DailyArms): Float64Array {
 export async function dailyBestSharesInSlices(daily: DailyArms): Promise<Float64Array> {
   const shares = new Float64Array(daily.successes.length);
   const days = daily.successes.length / daily.arms;
-  let sliceStarted = performance.now();
+  const yieldWhenDue = sliceYielder();
   for (let day = 0; day < days; day++) {
-    if (performance.now() - sliceStarted > SERIES_SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStarted = performance.now();
-    }
+    await yieldWhenDue();
     bestSharesOfDays(daily, shares, day, day + 1);
   }
   return shares;
@@ -391,6 +388,20 @@ function bestSharesOfDays(
 
 /** Work done between two yields to the event loop, at most (a day's other figures take ~15 µs for 10 outcomes). */
 const SERIES_SLICE_MS = 10;
+
+/** A check to await between two steps of a long loop: yields to the event loop once SERIES_SLICE_MS have passed. */
+function sliceYielder(): () => Promise<void> | undefined {
+  let sliceStarted = performance.now();
+  return () => {
+    if (performance.now() - sliceStarted <= SERIES_SLICE_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        sliceStarted = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
 
 /**
  * The series of a rule: for every day of [from, to] (none when `from` is null), each outcome's
@@ -429,13 +440,10 @@ export async function computeRuleSeries(
   const passes = bestShares ? Promise.resolve(bestShares({ arms, successes: converters, trials: exposures })) : null;
   // Awaited below; a failure meanwhile must not count as unhandled while this loop yields.
   passes?.catch(() => undefined);
-  let sliceStarted = performance.now();
+  const yieldWhenDue = sliceYielder();
   const days: OutcomeDay[] = [];
   for (let dayIndex = 0; dayIndex < seriesDays.length; dayIndex++) {
-    if (performance.now() - sliceStarted > SERIES_SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStarted = performance.now();
-    }
+    await yieldWhenDue();
     const tallies = (index: number): Tallies => {
       const cell = dayIndex * arms + index;
       return { exposures: exposures[cell], converters: converters[cell] };
