@@ -127,7 +127,11 @@ async function seedCounters(dataSource, organisationId) {
 }
 
 async function measureParts() {
-  const dataSource = await openDatabase(await resolveDatabaseTarget({ SQLITE_PATH: ":memory:" }), entities);
+  const database = await benchDatabase();
+  const dataSource = await openDatabase(
+    await resolveDatabaseTarget({ SQLITE_PATH: ":memory:", DATABASE_URL: database?.url }),
+    entities,
+  );
   const rows = await seedCounters(dataSource, ORGANISATION);
   const counters = new RuleCounters(dataSource);
   const filter = {
@@ -156,9 +160,11 @@ async function measureParts() {
   }
   // The two statements of the read, each on its own.
   const statements = {
-    // As RuleCounters reads them on SQLite: an outcome's cells as one string.
+    // As RuleCounters reads them: on SQLite an outcome's cells as one string.
     daily: [
-      "SELECT outcome_id, conversion_type, group_concat(day || ' ' || exposures || ' ' || recorded_converters || ' ' || recorded_conversions, ' ') AS cells FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ? GROUP BY outcome_id, conversion_type",
+      database
+        ? "SELECT outcome_id, conversion_type, day, exposures, recorded_converters, recorded_conversions FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ?"
+        : "SELECT outcome_id, conversion_type, group_concat(day || ' ' || exposures || ' ' || recorded_converters || ' ' || recorded_conversions, ' ') AS cells FROM rule_outcome_daily_stats WHERE organisation_id = ? AND rule_id = ? AND conversion_type IN (?, ?) AND day >= ? AND day <= ? GROUP BY outcome_id, conversion_type",
       [ORGANISATION, RULE, "", "", FROM, filter.to],
     ],
     earlierCohorts: [
@@ -180,11 +186,12 @@ async function measureParts() {
   if (cells !== 3660) throw new Error(`expected 3,660 (day, outcome) figures, got ${cells}`);
   console.log(
     `outcomeConversionSeries, 366 days x 10 outcomes (${rows.daily} daily and ${rows.pairs} conversion-day counter rows), ` +
-      `SQLite in memory, median of 51: read ${median(reads).toFixed(1)} ms, assembly ${median(assemblies).toFixed(1)} ms, ` +
+      `${database ? "MariaDB/MySQL" : "SQLite in memory"}, median of 51: read ${median(reads).toFixed(1)} ms, assembly ${median(assemblies).toFixed(1)} ms, ` +
       `total ${median(totals).toFixed(1)} ms (statements: daily counters ${statementTimes.daily} ms, ` +
       `earlier cohorts ${statementTimes.earlierCohorts} ms)`,
   );
   await dataSource.destroy();
+  await database?.drop();
 }
 
 const seriesQuery = (figures) => `query($ruleId: ID!, $from: String, $to: String) {
@@ -195,6 +202,31 @@ const SERIES_FIGURES =
 // Every figure; and all but probabilityToBeBest, whose posterior passes are then left out.
 const SERIES_QUERY = seriesQuery(`${SERIES_FIGURES} probabilityToBeBest`);
 const SERIES_QUERY_WITHOUT_BEST = seriesQuery(SERIES_FIGURES);
+
+/**
+ * BENCH_SERIES_DATABASE_URL (mysql://...): the requests are measured on a database bench_series_<random> of that
+ * server, dropped at the end; unset, on SQLite in memory.
+ */
+async function benchDatabase() {
+  const serverUrl = process.env.BENCH_SERIES_DATABASE_URL?.trim();
+  if (!serverUrl) return null;
+  const { createConnection } = require("mysql2/promise");
+  const uri = serverUrl.replace(/^mariadb:/, "mysql:");
+  const name = `bench_series_${createHash("sha256").update(String(Math.random())).digest("hex").slice(0, 12)}`;
+  const admin = await createConnection({ uri });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const url = new URL(uri);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const connection = await createConnection({ uri });
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await connection.end();
+    },
+  };
+}
 
 /**
  * The client of the request measurement, in its own process (as a browser or the router would be): the series
@@ -258,13 +290,14 @@ async function runClient({ url, key }) {
  * this process, its client (runClient) in a child process, so that the two do not share one event loop.
  */
 async function measureRequests() {
+  const database = await benchDatabase();
   const config = loadConfig({
     ...process.env,
     HOST: "127.0.0.1",
     PORT: "0",
     NODE_ENV: "production",
     SQLITE_PATH: ":memory:",
-    DATABASE_URL: "",
+    DATABASE_URL: database?.url ?? "",
     LOG_LEVEL: "warn",
   });
   const server = await startServer(config);
@@ -281,9 +314,12 @@ async function measureRequests() {
       client.once("exit", (code) => reject(new Error(`the client exited with ${code} before it reported`)));
       client.send({ url: server.url, key });
     });
-    console.log(`outcomeConversionSeries request end to end, 366 days x 10 outcomes: ${figures.join("; ")}`);
+    console.log(
+      `outcomeConversionSeries request end to end, 366 days x 10 outcomes, ${database ? "MariaDB/MySQL" : "SQLite in memory"}: ${figures.join("; ")}`,
+    );
   } finally {
     await server.close();
+    await database?.drop();
   }
 }
 

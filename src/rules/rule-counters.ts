@@ -112,23 +112,24 @@ export class RuleCounters {
     from: string,
     to: string,
   ): Promise<OutcomeDailyCounts[]> {
-    const outcomeIds = await this.outcomeIds(organisationId, filter.ruleId);
     const type = filter.conversion ?? ANY_CONVERSION;
-    const daily = await this.dailyCells(organisationId, filter.ruleId, type, from, to);
-    // A conversion is never before its cohort day, so every earlier cohort's cell has a day < from.
-    const earlierCohorts: {
-      outcome_id: string;
-      conversion_day: string;
-      converters: number | string;
-      conversions: number | string;
-    }[] = await this.dataSource.query(
-      `SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions
-         FROM rule_outcome_conversion_days
-        WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day < ?
-          AND conversion_day >= ? AND conversion_day <= ?
-        GROUP BY outcome_id, conversion_day`,
-      [organisationId, filter.ruleId, type, from, from, to],
-    );
+    // Three independent statements: on MySQL each on its own pooled connection, at once (one round trip's wait,
+    // not three: about a quarter of a 366-day read).
+    const [outcomeIds, daily, earlierCohorts] = await Promise.all([
+      this.outcomeIds(organisationId, filter.ruleId),
+      this.dailyCells(organisationId, filter.ruleId, type, from, to),
+      // A conversion is never before its cohort day, so every earlier cohort's cell has a day < from.
+      this.dataSource.query(
+        `SELECT outcome_id, conversion_day, SUM(converters) AS converters, SUM(conversions) AS conversions
+           FROM rule_outcome_conversion_days
+          WHERE organisation_id = ? AND rule_id = ? AND conversion_type = ? AND cohort_day < ?
+            AND conversion_day >= ? AND conversion_day <= ?
+          GROUP BY outcome_id, conversion_day`,
+        [organisationId, filter.ruleId, type, from, from, to],
+      ) as Promise<
+        { outcome_id: string; conversion_day: string; converters: number | string; conversions: number | string }[]
+      >,
+    ]);
     const byOutcome = new Map<string, OutcomeDailyCounts>(
       outcomeIds.map((outcomeId) => [
         outcomeId,
