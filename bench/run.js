@@ -38,6 +38,7 @@ const { closeSync, openSync, readFileSync, rmSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { createConnection } = require("mysql2/promise");
+const { createBenchDatabase } = require("./database");
 
 const SMOKE = process.argv.includes("--smoke") || process.env.BENCH_SMOKE === "1";
 const SERVER_URL = process.env.BENCH_DATABASE_URL?.trim() || "mysql://root@127.0.0.1:3306/test";
@@ -131,30 +132,11 @@ function databasePid() {
 }
 
 async function createMysqlDatabase() {
-  const name = `bench_${randomBytes(6).toString("hex")}`;
-  const uri = SERVER_URL.replace(/^mariadb:/, "mysql:");
-  let admin;
   try {
-    admin = await createConnection({ uri, connectTimeout: 5_000 });
+    return await createBenchDatabase(SERVER_URL);
   } catch (error) {
-    throw new Error(`BENCH_DATABASE_URL=${SERVER_URL} is not reachable: ${error.message}`);
+    throw new Error(`BENCH_DATABASE_URL=${error.message}`);
   }
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  const [[server]] = await admin.query(
-    "SELECT VERSION() AS version, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_buffer_pool_size AS pool",
-  );
-  await admin.end();
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    label: `MariaDB/MySQL ${server.version}, innodb_flush_log_at_trx_commit=${server.flush}, buffer pool ${int(server.pool / 1048576)} MB`,
-    drop: async () => {
-      const connection = await createConnection({ uri });
-      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await connection.end();
-    },
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ process.env.NODE_ENV = "production";
 require("reflect-metadata");
 const { fork } = require("node:child_process");
 const { createHash } = require("node:crypto");
+const { createBenchDatabase } = require("./database");
 const { openDatabase, resolveDatabaseTarget } = require("../dist/src/db/data-source.js");
 const { entities } = require("../dist/src/services.js");
 const { RuleCounters } = require("../dist/src/rules/rule-counters.js");
@@ -207,25 +208,9 @@ const SERIES_QUERY_WITHOUT_BEST = seriesQuery(SERIES_FIGURES);
  * BENCH_SERIES_DATABASE_URL (mysql://...): the requests are measured on a database bench_series_<random> of that
  * server, dropped at the end; unset, on SQLite in memory.
  */
-async function benchDatabase() {
+function benchDatabase() {
   const serverUrl = process.env.BENCH_SERIES_DATABASE_URL?.trim();
-  if (!serverUrl) return null;
-  const { createConnection } = require("mysql2/promise");
-  const uri = serverUrl.replace(/^mariadb:/, "mysql:");
-  const name = `bench_series_${createHash("sha256").update(String(Math.random())).digest("hex").slice(0, 12)}`;
-  const admin = await createConnection({ uri });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  const url = new URL(uri);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const connection = await createConnection({ uri });
-      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await connection.end();
-    },
-  };
+  return serverUrl ? createBenchDatabase(serverUrl, "bench_series") : null;
 }
 
 /**
