@@ -47,6 +47,11 @@ const configSchema = z.object({
     .min(1)
     .max(64)
     .default(Math.max(1, Math.min(4, availableParallelism() - 1))),
+  /**
+   * Start the statistics worker threads with the service, and compile the figures' code on them and on the
+   * event loop with a synthetic long series, so that the first long series is not several times slower.
+   */
+  STATS_WARM_UP: booleanFromEnv.default(true),
   /** Statistics waiting for a busy worker thread at most; one more is refused (503 with Retry-After). */
   STATS_WORKER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   /** How long an Idempotency-Key is kept (then a bounded background sweep removes it). */

@@ -50,6 +50,8 @@ export async function startServer(config: Config, options: Pick<ServiceOptions, 
     }
   }
   services.idempotency.startSweeper();
+  // In the background, between requests: a failure costs only the first long series' speed.
+  services.warmUp().catch((error) => logger.warn({ err: error }, "the statistics warm-up failed"));
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
   const urlOf = (instance: FastifyInstance, configured: number) => {
     const address = instance.server.address();

@@ -119,6 +119,8 @@ export interface Services {
   rateLimits: RateLimitStore;
   /** Worker threads for the statistics too costly for the event loop (STATS_WORKERS); closed at shutdown. */
   statsWorkers: WorkerPool;
+  /** With STATS_WARM_UP: starts the statistics threads and runs the warm-up series here (after listening). */
+  warmUp(): Promise<void>;
 }
 
 export type ServiceSettings = Pick<
@@ -144,6 +146,7 @@ export type ServiceSettings = Pick<
   | "REDIS_KEY_PREFIX"
   | "REDIS_COMMAND_TIMEOUT_MS"
   | "STATS_WORKERS"
+  | "STATS_WARM_UP"
   | "STATS_WORKER_QUEUE"
 >;
 
@@ -210,7 +213,9 @@ export function createServices(
     size: settings.STATS_WORKERS,
     maxQueue: settings.STATS_WORKER_QUEUE,
     logger: options.logger,
+    warmUp: { task: "warmUp", input: null },
   });
+  const figures = new RuleFigures(statsWorkers);
   const publicLimits = {
     perAddress: rateLimits.limiter("public-address", settings.PUBLIC_ADDRESS_RATE_LIMIT_PER_MINUTE, 60),
     perVisitor: rateLimits.limiter("public-visitor", settings.PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE, 60),
@@ -230,17 +235,15 @@ export function createServices(
     conversions: new ConversionService(dataSource, contacts, writer, idempotency),
     sites,
     visitors: new VisitorIdentifier(sites, jwt, publicLimits),
-    rules: new RuleService(
-      dataSource,
-      new RuleCounters(dataSource),
-      writer,
-      idempotency,
-      new RuleFigures(statsWorkers),
-      options.clock,
-    ),
+    rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, idempotency, figures, options.clock),
     writer,
     idempotency,
     rateLimits,
     statsWorkers,
+    warmUp: async () => {
+      if (!settings.STATS_WARM_UP) return;
+      statsWorkers.prestart();
+      await figures.warmUp();
+    },
   };
 }

@@ -31,6 +31,9 @@ export async function startTestApp(
     // Every document compiled by graphql-jit at once: the suite runs the path that repeated documents take
     // (test/graphql/compiled-execution.test.ts compares it with graphql-js's).
     GRAPHQL_COMPILE_AFTER: "0",
+    // No statistics threads started with each of the suite's many services (test/rules/series-load.test.ts
+    // starts them).
+    STATS_WARM_UP: "false",
     ...database.env,
     ...env,
   });
@@ -61,6 +64,7 @@ export function startSecondInstance(app: TestApp, env: Record<string, string> = 
       HOST: "127.0.0.1",
       PORT: "0",
       GRAPHQL_COMPILE_AFTER: "0",
+      STATS_WARM_UP: "false",
       LOG_LEVEL: "silent",
       API_KEY_CACHE_TTL_MS: "0",
       PUBLIC_VISITOR_RATE_LIMIT_PER_MINUTE: "0",

@@ -7,8 +7,8 @@ import { compiledScript, WorkerPool } from "../../src/workers/worker-pool";
 
 const SCRIPT = join(__dirname, "fixtures", "test-tasks.worker.js");
 const pools: WorkerPool[] = [];
-const pool = (size: number, maxQueue: number) => {
-  const created = new WorkerPool({ script: SCRIPT, size, maxQueue });
+const pool = (size: number, maxQueue: number, warmUp?: { task: string; input: unknown }) => {
+  const created = new WorkerPool({ script: SCRIPT, size, maxQueue, warmUp });
   pools.push(created);
   return created;
 };
@@ -24,6 +24,25 @@ describe("WorkerPool", () => {
       1, 4, 9, 16, 25,
     ]);
     expect(workers.load).toEqual({ queued: 0, running: 0, threads: 2 });
+  });
+
+  it("starts every thread on prestart, each running the warm-up task before the first real one", async () => {
+    const workers = pool(2, 10, { task: "hold", input: 300 });
+    const started = performance.now();
+    workers.prestart();
+    expect(workers.load).toEqual({ queued: 0, running: 2, threads: 2 });
+    // Each thread is held by its warm-up: a task waits for it, and gets its own answer, not the warm-up's.
+    expect(await Promise.all([workers.run<number>("square", 6), workers.run<number>("square", 7)])).toEqual([36, 49]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(workers.load).toEqual({ queued: 0, running: 0, threads: 2 });
+    workers.prestart();
+    expect(workers.load.threads).toBe(2);
+  });
+
+  it("keeps serving when the warm-up task fails", async () => {
+    const workers = pool(1, 10, { task: "fail", input: "no warm-up here" });
+    workers.prestart();
+    expect(await workers.run<number>("square", 5)).toBe(25);
   });
 
   it("rejects with the handler's error, by name and message", async () => {
