@@ -183,8 +183,8 @@ export function createServices(
       sizeOf: (event) => (event.kind === "conversion" ? 1 : event.rows.length),
       deadline: () => deadline.at(),
       expired: () => deadline.unreachable(),
-      // Logged conversions touch only their own rows (and share-lock their contacts): a full batch
-      // of them may be written beside another on MySQL. Split-test events keep their order (an
+      // Logged conversions touch only their own rows (and share-lock their contacts): a batch of
+      // them may be written beside another on MySQL. Split-test events keep their order (an
       // exposure is written before a conversion that follows it). SQLite has one connection.
       orderFree: dialectOf(dataSource.manager) === "mysql" ? (event) => event.kind === "conversion" : undefined,
     },

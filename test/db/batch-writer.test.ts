@@ -1,6 +1,6 @@
 // The group-commit writer, on its own: batching under load, isolation of a bad item, bounds, drain.
 import { describe, expect, it } from "vitest";
-import { BatchWriter } from "../../src/db/batch-writer";
+import { BatchWriter, SECOND_LANE_EVENTS } from "../../src/db/batch-writer";
 import { DatabaseUnreachable, Overloaded, ShuttingDown } from "../../src/errors";
 
 function deferred() {
@@ -125,7 +125,7 @@ describe("BatchWriter", () => {
     expect(stored.sort()).toEqual([1, 2, 3, 7, 8]);
   });
 
-  it("writes a full batch of order-free items beside the batch in flight, never a third", async () => {
+  it("writes order-free items beside the batch in flight once secondLaneEvents wait, never a third", async () => {
     const gate = deferred();
     const started: number[][] = [];
     const writer = new BatchWriter<number>(
@@ -133,18 +133,39 @@ describe("BatchWriter", () => {
         started.push(items);
         await gate.promise;
       },
-      { maxBatch: 2, maxQueue: 100, orderFree: () => true },
+      { maxBatch: 2, maxQueue: 100, orderFree: () => true, secondLaneEvents: 2 },
     );
     const first = writer.enqueue(1);
     const single = writer.enqueue(2);
     await Promise.resolve();
-    expect(started).toEqual([[1]]); // one item waiting is not a full batch: it waits for the lane
+    expect(started).toEqual([[1]]); // one item waiting is fewer than secondLaneEvents: it waits for the lane
     const rest = writer.enqueueAll([3, 4, 5, 6]);
     await Promise.resolve();
     expect(started).toEqual([[1], [2, 3]]);
     gate.resolve();
     await Promise.all([first, single, rest]);
     expect(started.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it(`opens the second lane at ${SECOND_LANE_EVENTS} waiting order-free events by default`, async () => {
+    const gate = deferred();
+    const started: number[][] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        started.push(items);
+        await gate.promise;
+      },
+      { maxBatch: 500, maxQueue: 1000, orderFree: () => true },
+    );
+    const first = writer.enqueue(0);
+    const waiting = Array.from({ length: SECOND_LANE_EVENTS - 1 }, (_, index) => writer.enqueue(index + 1));
+    await Promise.resolve();
+    expect(started).toHaveLength(1);
+    const last = writer.enqueue(SECOND_LANE_EVENTS);
+    await Promise.resolve();
+    expect(started).toEqual([[0], Array.from({ length: SECOND_LANE_EVENTS }, (_, index) => index + 1)]);
+    gate.resolve();
+    await Promise.all([first, ...waiting, last]);
   });
 
   it("never writes two batches holding items whose order matters at once", async () => {
