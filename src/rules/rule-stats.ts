@@ -389,17 +389,28 @@ function bestSharesOfDays(
 /** Work done between two yields to the event loop, at most (a day's other figures take ~15 µs for 10 outcomes). */
 const SERIES_SLICE_MS = 10;
 
-/** A check to await between two steps of a long loop: yields to the event loop once SERIES_SLICE_MS have passed. */
+/** When this thread's sliced loops last came back from the event loop, and the turn they wait for next. */
+let sliceResumedAt = 0;
+let nextSliceTurn: Promise<void> | null = null;
+
+/**
+ * A check to await between two steps of a long loop: yields to the event loop once SERIES_SLICE_MS have
+ * passed since the loop began or this thread's sliced loops last came back. The sliced loops of a thread
+ * share one slice and wait for the same turn: a series' figures and its passes here, each with a slice of
+ * its own, held the event loop for both slices back to back (/health waited up to 50 ms between them).
+ */
 function sliceYielder(): () => Promise<void> | undefined {
-  let sliceStarted = performance.now();
+  const loopStarted = performance.now();
   return () => {
-    if (performance.now() - sliceStarted <= SERIES_SLICE_MS) return undefined;
-    return new Promise<void>((resolve) =>
+    if (performance.now() - Math.max(loopStarted, sliceResumedAt) <= SERIES_SLICE_MS) return undefined;
+    nextSliceTurn ??= new Promise<void>((resolve) =>
       setImmediate(() => {
-        sliceStarted = performance.now();
+        nextSliceTurn = null;
+        sliceResumedAt = performance.now();
         resolve();
       }),
     );
+    return nextSliceTurn;
   };
 }
 
