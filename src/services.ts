@@ -119,7 +119,7 @@ export interface Services {
   rateLimits: RateLimitStore;
   /** Worker threads for the statistics too costly for the event loop (STATS_WORKERS); closed at shutdown. */
   statsWorkers: WorkerPool;
-  /** With STATS_WARM_UP: starts the statistics threads and runs the warm-up series here (after listening). */
+  /** With STATS_WARM_UP: starts the statistics threads, and runs the warm-up series on them and here. */
   warmUp(): Promise<void>;
 }
 
@@ -242,8 +242,8 @@ export function createServices(
     statsWorkers,
     warmUp: async () => {
       if (!settings.STATS_WARM_UP) return;
-      statsWorkers.prestart();
-      await figures.warmUp();
+      // The threads' warm-up and this one's at once, on different cores.
+      await Promise.all([statsWorkers.prestart(), figures.warmUp()]);
     },
   };
 }
