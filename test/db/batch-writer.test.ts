@@ -11,6 +11,17 @@ function deferred() {
   return { promise, resolve };
 }
 
+/** A writer whose every batch is recorded as it starts and held until gate.resolve(). */
+function gatedWriter(options: ConstructorParameters<typeof BatchWriter<number>>[1]) {
+  const gate = deferred();
+  const started: number[][] = [];
+  const writer = new BatchWriter<number>(async (items) => {
+    started.push(items);
+    await gate.promise;
+  }, options);
+  return { gate, started, writer };
+}
+
 describe("BatchWriter", () => {
   it("writes at once when idle and gathers what arrives during a flush into the next batch", async () => {
     const batches: number[][] = [];
@@ -43,16 +54,8 @@ describe("BatchWriter", () => {
   });
 
   it("counts events, not items: whole items up to maxBatch events per batch, a bigger item alone", async () => {
-    const gate = deferred();
-    const batches: number[][] = [];
     // Each item is a number of events (a request's rows).
-    const writer = new BatchWriter<number>(
-      async (items) => {
-        batches.push(items);
-        await gate.promise;
-      },
-      { maxBatch: 5, maxQueue: 20, sizeOf: (item) => item },
-    );
+    const { gate, started: batches, writer } = gatedWriter({ maxBatch: 5, maxQueue: 20, sizeOf: (item) => item });
     const first = writer.enqueue(1);
     const rest = [2, 2, 2, 7, 1].map((item) => writer.enqueue(item));
     expect(writer.pending).toBe(14);
@@ -126,15 +129,12 @@ describe("BatchWriter", () => {
   });
 
   it("writes order-free items beside the batch in flight once secondLaneEvents wait, never a third", async () => {
-    const gate = deferred();
-    const started: number[][] = [];
-    const writer = new BatchWriter<number>(
-      async (items) => {
-        started.push(items);
-        await gate.promise;
-      },
-      { maxBatch: 2, maxQueue: 100, orderFree: () => true, secondLaneEvents: 2 },
-    );
+    const { gate, started, writer } = gatedWriter({
+      maxBatch: 2,
+      maxQueue: 100,
+      orderFree: () => true,
+      secondLaneEvents: 2,
+    });
     const first = writer.enqueue(1);
     const single = writer.enqueue(2);
     await Promise.resolve();
@@ -148,15 +148,7 @@ describe("BatchWriter", () => {
   });
 
   it(`opens the second lane at ${SECOND_LANE_EVENTS} waiting order-free events by default`, async () => {
-    const gate = deferred();
-    const started: number[][] = [];
-    const writer = new BatchWriter<number>(
-      async (items) => {
-        started.push(items);
-        await gate.promise;
-      },
-      { maxBatch: 500, maxQueue: 1000, orderFree: () => true },
-    );
+    const { gate, started, writer } = gatedWriter({ maxBatch: 500, maxQueue: 1000, orderFree: () => true });
     const first = writer.enqueue(0);
     const waiting = Array.from({ length: SECOND_LANE_EVENTS - 1 }, (_, index) => writer.enqueue(index + 1));
     await Promise.resolve();
