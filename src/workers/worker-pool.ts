@@ -45,8 +45,9 @@ export class WorkerPool {
   /** The task's answer, computed on a worker thread; rejects with the worker's error, or Overloaded. */
   run<T>(task: string, input: unknown): Promise<T> {
     if (this.closed) return Promise.reject(new Error("the worker pool is closed"));
-    // Tasks wait only while every thread is busy: a full queue means the pool is saturated.
-    if (this.queue.length >= this.options.maxQueue) {
+    // Tasks wait only while every thread is busy (else dispatch hands them out at once): a full queue with
+    // no thread free or left to start means the pool is saturated. maxQueue 0: never wait, still run.
+    if (!this.hasFreeThread() && this.queue.length >= this.options.maxQueue) {
       return Promise.reject(new Overloaded("Too many computations are waiting, retry shortly"));
     }
     return new Promise<T>((resolve, reject) => {
@@ -103,6 +104,11 @@ export class WorkerPool {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new Error("the worker pool is closed"));
     await Promise.all(this.workers.map((worker) => worker.thread.terminate()));
+  }
+
+  /** Whether a task would start at once: a thread idle, or one more that may be started. */
+  private hasFreeThread(): boolean {
+    return this.workers.length < this.options.size || this.workers.some((worker) => worker.task === null);
   }
 
   private dispatch(): void {

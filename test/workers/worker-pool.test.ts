@@ -63,6 +63,15 @@ describe("WorkerPool", () => {
     expect(await Promise.all(waiting)).toEqual([9, 16]);
   });
 
+  it("with maxQueue 0 runs a task on a free thread and refuses one only while every thread is busy", async () => {
+    const workers = pool(1, 0);
+    expect(await workers.run<number>("square", 3)).toBe(9);
+    const running = workers.run("hold", 200);
+    await expect(workers.run("square", 4)).rejects.toBeInstanceOf(Overloaded);
+    expect(await running).toBe(200);
+    expect(await workers.run<number>("square", 5)).toBe(25);
+  });
+
   it("replaces a thread that ends, failing only its task", async () => {
     const workers = pool(1, 4);
     await expect(workers.run("exit", null)).rejects.toThrow(/exited with code 3/);
