@@ -27,7 +27,7 @@ import { ruleEntities } from "./rules/rule.entities";
 import { RuleService } from "./rules/rule.service";
 import { RuleCounters } from "./rules/rule-counters";
 import { type RuleEvent, type RuleWriteLimits, writeRuleEvents } from "./rules/rule-event-store";
-import { RULE_FIGURES_WORKER, RuleFigures } from "./rules/rule-figures";
+import { RULE_FIGURES_WARM_UP, RULE_FIGURES_WORKER, RuleFigures } from "./rules/rule-figures";
 import { Site } from "./sites/site.entity";
 import { SiteService } from "./sites/site.service";
 import { WorkerPool } from "./workers/worker-pool";
@@ -213,7 +213,7 @@ export function createServices(
     size: settings.STATS_WORKERS,
     maxQueue: settings.STATS_WORKER_QUEUE,
     logger: options.logger,
-    warmUp: { task: "warmUp", input: null },
+    warmUp: RULE_FIGURES_WARM_UP,
   });
   const figures = new RuleFigures(statsWorkers);
   const publicLimits = {

@@ -25,12 +25,10 @@ export interface BatchWriterOptions<T = unknown> {
   expired?: () => Error;
   /**
    * Items whose order against other items does not matter (they touch no row another batch may
-   * write): once `secondLaneEvents` of them wait, they are written beside the batch in flight, on a
+   * write): once SECOND_LANE_EVENTS of them wait, they are written beside the batch in flight, on a
    * second connection, instead of after it. Unset: one batch at a time, in queue order.
    */
   orderFree?: (item: T) => boolean;
-  /** Events waiting that open the second lane for order-free items (default SECOND_LANE_EVENTS). */
-  secondLaneEvents?: number;
 }
 
 /** Batches in flight at once at most: the second only beside a batch that leaves it free to run. */
@@ -163,13 +161,12 @@ export class BatchWriter<T, R = void> implements EventSink<T, R> {
 
   /**
    * Starts a lane (a loop writing batch after batch) when none runs, and a second one beside it
-   * when `secondLaneEvents` order-free items wait: the batch size follows the load, and a second
+   * when SECOND_LANE_EVENTS order-free items wait: the batch size follows the load, and a second
    * connection shares the waiting.
    */
   private openLane(): void {
     if (this.queue.length === 0 || this.lanes >= MAX_LANES) return;
-    const secondLaneEvents = this.options.secondLaneEvents ?? SECOND_LANE_EVENTS;
-    if (this.lanes > 0 && !(this.options.orderFree && this.queued >= secondLaneEvents)) return;
+    if (this.lanes > 0 && !(this.options.orderFree && this.queued >= SECOND_LANE_EVENTS)) return;
     this.lanes++;
     if (this.lanes === 1) this.flushing = new Promise((resolve) => (this.idle = resolve));
     void this.lane();

@@ -21,6 +21,9 @@ import {
 /** The worker threads' script (see WorkerPool). */
 export const RULE_FIGURES_WORKER = compiledScript(__dirname, "rule-figures.worker");
 
+/** The worker threads' warm-up task (WorkerPool's warmUp; the worker runs warmUpWorker). */
+export const RULE_FIGURES_WARM_UP = { task: "warmUp", input: null } as const;
+
 /** Figures predicted to cost more than this (ms of CPU) are assembled on a worker thread. */
 export const INLINE_BUDGET_MS = 10;
 /** This thread's run of a long series' passes, as a fraction of one worker thread's run. */

@@ -66,23 +66,21 @@ export class WorkerPool {
    * Settles when every warm-up has (a failed one is logged: it costs only the first tasks' speed).
    */
   prestart(): Promise<void> {
+    const { warmUp } = this.options;
     const warmUps: Promise<void>[] = [];
-    while (!this.closed && this.workers.length < this.options.size) {
-      const worker = this.start();
-      const { warmUp } = this.options;
-      if (!warmUp) continue;
+    for (let started = this.workers.length; started < this.options.size && !this.closed; started++) {
+      if (!warmUp) {
+        this.start();
+        continue;
+      }
+      // Every thread started so far is busy with its warm-up: this one starts a thread of its own.
       warmUps.push(
-        new Promise<void>((settled) => {
-          worker.task = {
-            request: { id: this.nextId++, task: warmUp.task, input: warmUp.input },
-            resolve: () => settled(),
-            reject: (error) => {
-              if (!this.closed) this.options.logger?.warn({ err: error }, "a worker thread's warm-up failed");
-              settled();
-            },
-          };
-          worker.thread.postMessage(worker.task.request);
-        }),
+        this.run(warmUp.task, warmUp.input).then(
+          () => undefined,
+          (error) => {
+            if (!this.closed) this.options.logger?.warn({ err: error }, "a worker thread's warm-up failed");
+          },
+        ),
       );
     }
     return Promise.all(warmUps).then(() => undefined);

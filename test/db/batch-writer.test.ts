@@ -128,36 +128,25 @@ describe("BatchWriter", () => {
     expect(stored.sort()).toEqual([1, 2, 3, 7, 8]);
   });
 
-  it("writes order-free items beside the batch in flight once secondLaneEvents wait, never a third", async () => {
-    const { gate, started, writer } = gatedWriter({
-      maxBatch: 2,
-      maxQueue: 100,
-      orderFree: () => true,
-      secondLaneEvents: 2,
-    });
-    const first = writer.enqueue(1);
-    const single = writer.enqueue(2);
-    await Promise.resolve();
-    expect(started).toEqual([[1]]); // one item waiting is fewer than secondLaneEvents: it waits for the lane
-    const rest = writer.enqueueAll([3, 4, 5, 6]);
-    await Promise.resolve();
-    expect(started).toEqual([[1], [2, 3]]);
-    gate.resolve();
-    await Promise.all([first, single, rest]);
-    expect(started.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
-  });
-
-  it(`opens the second lane at ${SECOND_LANE_EVENTS} waiting order-free events by default`, async () => {
-    const { gate, started, writer } = gatedWriter({ maxBatch: 500, maxQueue: 1000, orderFree: () => true });
+  it(`writes order-free items beside the batch in flight once ${SECOND_LANE_EVENTS} wait, never a third`, async () => {
+    const { gate, started, writer } = gatedWriter({ maxBatch: 4, maxQueue: 100, orderFree: () => true });
     const first = writer.enqueue(0);
-    const waiting = Array.from({ length: SECOND_LANE_EVENTS - 1 }, (_, index) => writer.enqueue(index + 1));
+    const waiting = writer.enqueueAll(Array.from({ length: SECOND_LANE_EVENTS - 1 }, (_, index) => index + 1));
     await Promise.resolve();
-    expect(started).toHaveLength(1);
+    expect(started).toEqual([[0]]); // fewer than SECOND_LANE_EVENTS waiting: they wait for the lane
     const last = writer.enqueue(SECOND_LANE_EVENTS);
     await Promise.resolve();
-    expect(started).toEqual([[0], Array.from({ length: SECOND_LANE_EVENTS }, (_, index) => index + 1)]);
+    // The second lane takes a batch (maxBatch); what is left waits: no third lane, however many wait.
+    expect(started).toEqual([[0], [1, 2, 3, 4]]);
+    const more = writer.enqueueAll(Array.from({ length: 10 }, (_, index) => 100 + index));
+    await Promise.resolve();
+    expect(started).toHaveLength(2);
     gate.resolve();
-    await Promise.all([first, ...waiting, last]);
+    await Promise.all([first, waiting, last, more]);
+    expect(started.flat().sort((a, b) => a - b)).toEqual([
+      ...Array.from({ length: SECOND_LANE_EVENTS + 1 }, (_, index) => index),
+      ...Array.from({ length: 10 }, (_, index) => 100 + index),
+    ]);
   });
 
   it("never writes two batches holding items whose order matters at once", async () => {
