@@ -222,20 +222,38 @@ function benchDatabase() {
 async function runClient({ url, key }) {
   const headers = { "content-type": "application/json", "x-api-key": key };
   const variables = { ruleId: RULE, from: FROM, to: DAYS.at(-1) };
-  const graphql = (query) => async () => {
-    const body = JSON.stringify({ query, variables });
-    const response = await fetch(`${url}/graphql`, { method: "POST", headers, body });
-    const text = await response.text();
-    return () => {
-      const answer = JSON.parse(text);
-      if (answer.errors || answer.data.outcomeConversionSeries.days.length !== 366) {
-        throw new Error(`unexpected series answer: ${text.slice(0, 300)}`);
-      }
+  const graphql =
+    (query, checkDays = () => undefined) =>
+    async () => {
+      const body = JSON.stringify({ query, variables });
+      const response = await fetch(`${url}/graphql`, { method: "POST", headers, body });
+      const text = await response.text();
+      return () => {
+        const answer = JSON.parse(text);
+        if (answer.errors || answer.data.outcomeConversionSeries.days.length !== 366) {
+          throw new Error(`unexpected series answer: ${text.slice(0, 300)}`);
+        }
+        checkDays(answer.data.outcomeConversionSeries.days);
+      };
     };
-  };
   const csvUrl = `${url}/api/v1/rules/${RULE}/outcome-stats.csv?interval=day&from=${FROM}&to=${DAYS.at(-1)}`;
+  // A live rule: one more converter on the last day before each request (written by the parent, untimed),
+  // so that one day's figures are new on every request and the other days' remain as they were.
+  let lastDayConverters = -1;
+  const liveRule = async () => {
+    await new Promise((resolve) => {
+      process.once("message", resolve);
+      process.send({ bumpLastDay: true });
+    });
+    return graphql(SERIES_QUERY, (days) => {
+      const { converters } = days.at(-1).outcomes[0];
+      if (converters <= lastDayConverters) throw new Error(`the live rule's last day did not change (${converters})`);
+      lastDayConverters = converters;
+    });
+  };
   const requests = {
     graphql: graphql(SERIES_QUERY),
+    "graphql of a live rule": liveRule,
     "graphql without probabilityToBeBest": graphql(SERIES_QUERY_WITHOUT_BEST),
     csv: async () => {
       const response = await fetch(csvUrl, { headers: { "x-api-key": key } });
@@ -253,8 +271,10 @@ async function runClient({ url, key }) {
     const parses = [];
     const firsts = [];
     for (let run = 0; run < 41; run++) {
+      // A live rule's request is made once its counts changed.
+      const sendNow = name === "graphql of a live rule" ? await send() : send;
       const start = performance.now();
-      const check = await send();
+      const check = await sendNow();
       const received = performance.now();
       check();
       if (run < 2) firsts.push(received - start);
@@ -295,10 +315,20 @@ async function measureRequests() {
     const { key } = await services.apiKeys.create(organisation.id, "bench");
     await seedCounters(services.dataSource, organisation.id);
     const client = fork(__filename, { env: { ...process.env, BENCH_SERIES_CLIENT: "1" } });
-    const figures = await new Promise((resolve, reject) => {
-      client.once("message", (message) =>
-        message.error ? reject(new Error(message.error)) : resolve(message.figures),
+    const bumpLastDay = () =>
+      services.dataSource.query(
+        "UPDATE rule_outcome_daily_stats SET recorded_converters = recorded_converters + 1 WHERE organisation_id = ? AND rule_id = ? AND outcome_id = ? AND day = ?",
+        [organisation.id, RULE, OUTCOMES[0], DAYS.at(-1)],
       );
+    const figures = await new Promise((resolve, reject) => {
+      client.on("message", (message) => {
+        if (message.bumpLastDay) {
+          bumpLastDay().then(() => client.send({ bumped: true }), reject);
+          return;
+        }
+        if (message.error) reject(new Error(message.error));
+        else resolve(message.figures);
+      });
       client.once("exit", (code) => reject(new Error(`the client exited with ${code} before it reported`)));
       client.send({ url: server.url, key });
     });

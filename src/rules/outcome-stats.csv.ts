@@ -129,17 +129,24 @@ export function outcomeStatsCsv(stats: RuleStats, sampleSize: SampleSizeInput | 
 
 /** The series as CSV: one row per (day, outcome), days in order, outcomes by id. */
 export function outcomeSeriesCsv(series: RuleSeries): string {
+  // The text of the series and of its outcomes neutralised once, not on each of their (up to 36,600) rows.
+  const ruleId = neutraliseFormula(series.ruleId);
+  const conversion = neutraliseFormula(series.conversion);
+  const baselineOutcomeId = neutraliseFormula(series.baselineOutcomeId);
+  const outcomeIds = new Map(
+    series.days[0]?.outcomes.map(({ outcomeId }) => [outcomeId, neutraliseFormula(outcomeId)]),
+  );
   const rows = series.days.flatMap((day) =>
     day.outcomes.map((outcome) => [
-      neutraliseFormula(series.ruleId),
-      neutraliseFormula(series.conversion),
+      ruleId,
+      conversion,
       series.from ?? "",
       series.to,
       series.confidenceLevel,
       series.sequentialTuning,
-      neutraliseFormula(series.baselineOutcomeId),
+      baselineOutcomeId,
       day.day,
-      neutraliseFormula(outcome.outcomeId),
+      outcomeIds.get(outcome.outcomeId) ?? neutraliseFormula(outcome.outcomeId),
       outcome.exposures,
       outcome.converters,
       outcome.conversions,

@@ -1,5 +1,6 @@
 // Where a rule's figures are assembled: on the event loop when their predicted cost is small, else on the
 // statistics worker threads (rule-figures.worker.ts), so that no computation holds the event loop for long.
+import { LRUCache } from "lru-cache";
 import { type FieldIssue, InvalidInput } from "../errors";
 import { compiledScript, type WorkerPool } from "../workers/worker-pool";
 import { outcomeSeriesCsv } from "./outcome-stats.csv";
@@ -8,6 +9,7 @@ import {
   computeRuleSeries,
   computeRuleStats,
   type DailyArms,
+  dailyBestShares,
   dailyBestSharesInSlices,
   daysBetweenInclusive,
   daysFrom,
@@ -16,6 +18,7 @@ import {
   type RuleSeries,
   type RuleStats,
   type RuleStatsContext,
+  seriesArms,
 } from "./rule-stats";
 
 /** The worker threads' script (see WorkerPool). */
@@ -28,13 +31,20 @@ export const RULE_FIGURES_WARM_UP = { task: "warmUp", input: null } as const;
 export const INLINE_BUDGET_MS = 10;
 /** This thread's run of a long series' passes, as a fraction of one worker thread's run. */
 const MAIN_THREAD_SHARE = 0.6;
+/**
+ * Days' posterior passes remembered (by their arms' exact counts), at most: ~150 bytes of key and 80 of shares
+ * each for 10 outcomes, a few MB in all; 55 series of 366 days.
+ */
+export const REMEMBERED_PASSES = 20_000;
+/** The predicted CPU time (ms) of one day's posterior pass of so many arms (~0.1 ms for 10). */
+const passMs = (arms: number) => 0.015 * arms;
 
 /**
  * The predicted CPU time (ms) of a series, on the 2-core development machine: 7–15 µs per outcome and day
  * measured with the posterior passes, about 1.5 µs without, plus a day's overhead.
  */
 export function predictedSeriesMs(outcomes: number, days: number, { probabilityToBeBest }: SeriesFigures): number {
-  return days * (0.002 + (probabilityToBeBest ? 0.015 : 0.0015) * outcomes);
+  return days * (0.002 + (probabilityToBeBest ? passMs(outcomes) : 0.0015 * outcomes));
 }
 
 /** ... and of its CSV, which costs about 30 µs a row (csv-stringify) more. */
@@ -58,6 +68,8 @@ export interface SeriesTask {
   from: string | null;
   to: string;
   counts: OutcomeDailyCounts[];
+  /** probabilityToBeBest of every (day, outcome) when already computed, laid out as seriesArms' cells. */
+  bestShares?: Float64Array;
 }
 
 export interface StatsTask {
@@ -82,7 +94,8 @@ export async function answerOf<T>(compute: () => T | Promise<T>): Promise<Answer
 const daysOf = ({ from, to }: SeriesTask) => (from === null ? 0 : daysBetweenInclusive(from, to));
 
 /** The series of a task (on either thread). */
-export const seriesOf = ({ filter, from, to, counts }: SeriesTask) => computeRuleSeries(filter, from, to, counts);
+export const seriesOf = ({ filter, from, to, counts, bestShares }: SeriesTask) =>
+  computeRuleSeries(filter, from, to, counts, bestShares ? () => bestShares : dailyBestShares);
 
 /** The series of a task as CSV (on either thread). */
 export const seriesCsvOf = async (task: SeriesTask) => outcomeSeriesCsv(await seriesOf(task));
@@ -123,6 +136,22 @@ export async function warmUpWorker(): Promise<void> {
   for (let round = 0; round < WARM_UP_ROUNDS; round++) await seriesCsvOf(task);
 }
 
+/** A day's arms as a key: every arm's successes and trials, in order (a pass depends on nothing else). */
+function armsKey({ arms, successes, trials }: DailyArms, start: number): string {
+  let key = "";
+  for (let index = start; index < start + arms; index++) key += `${successes[index]}/${trials[index]},`;
+  return key;
+}
+
+/** The cells of the days starting at `starts`, one day after another. */
+function gatherDays(cells: Float64Array, starts: number[], arms: number): Float64Array {
+  const gathered = new Float64Array(starts.length * arms);
+  starts.forEach((start, day) => {
+    gathered.set(cells.subarray(start, start + arms), day * arms);
+  });
+  return gathered;
+}
+
 function figuresOf<T>(answer: Answer<T>): T {
   if ("invalidInput" in answer) throw new InvalidInput(answer.invalidInput);
   return answer.figures;
@@ -145,12 +174,52 @@ export class RuleFigures {
   }
 
   /**
-   * The passes in runs of days: one per worker thread, and one on this thread in slices (it would otherwise
-   * wait once its other figures are made, a few ms). This thread's run is the first and a share smaller
-   * than a worker's, as it also makes the other figures and serves other requests meanwhile.
+   * A day's pass is a pure function of its arms' counts, and a live rule's days but the last keep theirs from
+   * one request to the next (and a results page is asked again and again): the passes are remembered by
+   * those exact counts, so that only the days whose cohort changed are computed again. Exact by construction
+   * (the counts are read afresh on every request); bounded by REMEMBERED_PASSES, the least recently used go.
    */
-  private async dailyBestShares({ arms, successes, trials }: DailyArms): Promise<Float64Array> {
+  private readonly rememberedPasses = new LRUCache<string, Float64Array>({ max: REMEMBERED_PASSES });
+
+  /** The passes of every day: the remembered ones, and those of the others' distinct counts computed once. */
+  private async dailyBestShares(daily: DailyArms): Promise<Float64Array> {
+    const { arms, successes, trials } = daily;
+    const shares = new Float64Array(successes.length);
+    // Days to compute, by their counts: each distinct one once, in the order met.
+    const missing = new Map<string, number[]>();
+    for (let start = 0; start < successes.length; start += arms) {
+      const key = armsKey(daily, start);
+      const remembered = this.rememberedPasses.get(key);
+      if (remembered) shares.set(remembered, start);
+      else missing.get(key)?.push(start) ?? missing.set(key, [start]);
+    }
+    if (missing.size === 0) return shares;
+    const firstCells = [...missing.values()].map(([start]) => start);
+    const computed = await this.computeBestShares({
+      arms,
+      successes: gatherDays(successes, firstCells, arms),
+      trials: gatherDays(trials, firstCells, arms),
+    });
+    let offset = 0;
+    for (const [key, starts] of missing) {
+      const dayShares = computed.slice(offset, offset + arms);
+      offset += arms;
+      this.rememberedPasses.set(key, dayShares);
+      for (const start of starts) shares.set(dayShares, start);
+    }
+    return shares;
+  }
+
+  /**
+   * The passes of `daily`'s days: here at once when they are few (a live rule's new day), else in runs of
+   * days: one per worker thread, and one on this thread in slices (it would otherwise wait once its other
+   * figures are made, a few ms). This thread's run is the first and a share smaller than a worker's, as it
+   * also makes the other figures and serves other requests meanwhile.
+   */
+  private async computeBestShares(daily: DailyArms): Promise<Float64Array> {
+    const { arms, successes, trials } = daily;
     const days = successes.length / arms;
+    if (days * passMs(arms) <= INLINE_BUDGET_MS) return dailyBestShares(daily);
     const workers = this.workers.size;
     const here = Math.floor((days * MAIN_THREAD_SHARE) / (workers + MAIN_THREAD_SHARE));
     const perWorker = Math.ceil((days - here) / workers);
@@ -180,10 +249,15 @@ export class RuleFigures {
     }
   }
 
-  /** The series as CSV (outcomeSeriesCsv), made where the series is: a long one never comes back as objects. */
+  /**
+   * The series as CSV (outcomeSeriesCsv). A long one: its posterior passes as for `series` (remembered, shared
+   * out), then the other figures and the file on a worker thread, from which only the text comes back.
+   */
   async seriesCsv(task: SeriesTask): Promise<string> {
-    if (predictedSeriesCsvMs(task.counts.length, daysOf(task)) <= INLINE_BUDGET_MS) return seriesCsvOf(task);
-    return figuresOf(await this.workers.run<Answer<string>>("ruleSeriesCsv", task));
+    const { filter, from, to, counts } = task;
+    if (predictedSeriesCsvMs(counts.length, daysOf(task)) <= INLINE_BUDGET_MS) return seriesCsvOf(task);
+    const bestShares = await this.dailyBestShares(seriesArms(filter, from, to, counts));
+    return figuresOf(await this.workers.run<Answer<string>>("ruleSeriesCsv", { ...task, bestShares }));
   }
 
   async stats(task: StatsTask): Promise<RuleStats> {

@@ -414,6 +414,39 @@ function sliceYielder(): () => Promise<void> | undefined {
   };
 }
 
+/** The running sums of every (day, outcome) of a series, day-major (day d, outcome i at d × outcomes + i). */
+function runningSums(seriesDays: string[], counts: OutcomeDailyCounts[]) {
+  const arms = counts.length;
+  const exposures = new Float64Array(seriesDays.length * arms);
+  const converters = new Float64Array(exposures.length);
+  const conversions = new Float64Array(exposures.length);
+  seriesDays.forEach((day, dayIndex) => {
+    counts.forEach((outcome, index) => {
+      const cell = dayIndex * arms + index;
+      const before = dayIndex > 0 ? cell - arms : -1;
+      exposures[cell] = (before >= 0 ? exposures[before] : 0) + (outcome.exposures.get(day) ?? 0);
+      converters[cell] = (before >= 0 ? converters[before] : 0) + (outcome.converters.get(day) ?? 0);
+      conversions[cell] = (before >= 0 ? conversions[before] : 0) + (outcome.conversions.get(day) ?? 0);
+    });
+  });
+  return { exposures, converters, conversions };
+}
+
+/**
+ * The arms of a series' posterior passes (each day's cohorts so far and their converters), as computeRuleSeries
+ * hands them to its `bestShares`; InvalidInput, as computeRuleSeries, for an unknown baseline.
+ */
+export function seriesArms(
+  filter: RuleSeriesFilter,
+  from: string | null,
+  to: string,
+  counts: OutcomeDailyCounts[],
+): DailyArms {
+  baselineOf(filter, counts);
+  const { exposures, converters } = runningSums(from === null ? [] : daysFrom(from, to), counts);
+  return { arms: counts.length, successes: converters, trials: exposures };
+}
+
 /**
  * The series of a rule: for every day of [from, to] (none when `from` is null), each outcome's
  * figures as they stood at the end of that day, from running sums of its daily counts: the cohort
@@ -434,19 +467,7 @@ export async function computeRuleSeries(
   const level = filter.confidenceLevel;
   const seriesDays = from === null ? [] : daysFrom(from, to);
   const arms = counts.length;
-  // The running sums of every (day, outcome), day-major.
-  const exposures = new Float64Array(seriesDays.length * arms);
-  const converters = new Float64Array(exposures.length);
-  const conversions = new Float64Array(exposures.length);
-  seriesDays.forEach((day, dayIndex) => {
-    counts.forEach((outcome, index) => {
-      const cell = dayIndex * arms + index;
-      const before = dayIndex > 0 ? cell - arms : -1;
-      exposures[cell] = (before >= 0 ? exposures[before] : 0) + (outcome.exposures.get(day) ?? 0);
-      converters[cell] = (before >= 0 ? converters[before] : 0) + (outcome.converters.get(day) ?? 0);
-      conversions[cell] = (before >= 0 ? conversions[before] : 0) + (outcome.conversions.get(day) ?? 0);
-    });
-  });
+  const { exposures, converters, conversions } = runningSums(seriesDays, counts);
   // The passes (on worker threads, or in slices here) while this thread makes the other figures.
   const passes = bestShares ? Promise.resolve(bestShares({ arms, successes: converters, trials: exposures })) : null;
   // Awaited below; a failure meanwhile must not count as unhandled while this loop yields.

@@ -62,6 +62,62 @@ describe("RuleFigures", () => {
     runOnPair.mockRestore();
   });
 
+  it("remembers each day's posterior pass by its counts: only the days whose cohort changed are computed again", async () => {
+    const figures = new RuleFigures(pool);
+    const long = seriesTask(10, 366);
+    const run = vi.spyOn(pool, "run");
+    expect(await figures.series(long)).toEqual(await computeRuleSeries(long.filter, long.from, long.to, long.counts));
+    expect(run).toHaveBeenCalledTimes(1);
+
+    // The same counts again: every pass remembered, no worker asked; the CSV's passes too.
+    run.mockClear();
+    const again = await figures.series(long);
+    expect(again).toEqual(await computeRuleSeries(long.filter, long.from, long.to, long.counts));
+    expect(run).not.toHaveBeenCalled();
+    expect(await figures.seriesCsv(long)).toBe(outcomeSeriesCsv(again));
+    expect(run.mock.calls.map(([task]) => task)).toEqual(["ruleSeriesCsv"]);
+
+    // A live rule: one more converter of o3 on the last day. That day alone is computed again, here, and its
+    // figures are the new counts' (nothing stale), the other days' unchanged.
+    run.mockClear();
+    const lastDay = long.to;
+    const live: SeriesTask = {
+      ...long,
+      counts: long.counts.map((outcome) =>
+        outcome.outcomeId === "o3"
+          ? {
+              ...outcome,
+              converters: new Map([...outcome.converters, [lastDay, (outcome.converters.get(lastDay) ?? 0) + 1]]),
+            }
+          : outcome,
+      ),
+    };
+    const fresh = await computeRuleSeries(live.filter, live.from, live.to, live.counts);
+    const liveSeries = await figures.series(live);
+    expect(liveSeries).toEqual(fresh);
+    expect(run).not.toHaveBeenCalled();
+    const best = (series: typeof fresh, day: number) => series.days[day].outcomes.map((o) => o.probabilityToBeBest);
+    expect(best(liveSeries, 365)).not.toEqual(best(again, 365));
+    expect(best(liveSeries, 364)).toEqual(best(again, 364));
+
+    // A change on the first day changes every day's cohort: every pass computed again, on the worker as at first.
+    const shifted: SeriesTask = {
+      ...long,
+      counts: long.counts.map((outcome) =>
+        outcome.outcomeId === "o0"
+          ? { ...outcome, exposures: new Map([...outcome.exposures, [long.from as string, 500]]) }
+          : outcome,
+      ),
+    };
+    expect(await figures.series(shifted)).toEqual(
+      await computeRuleSeries(shifted.filter, shifted.from, shifted.to, shifted.counts),
+    );
+    expect(run.mock.calls.map(([task, input]) => [task, (input as { trials: Float64Array }).trials.length])).toEqual([
+      ["dailyBestShares", 229 * 10],
+    ]);
+    run.mockRestore();
+  });
+
   it("leaves the posterior passes out when probabilityToBeBest is not wanted: on the event loop, the rest alike", async () => {
     const run = vi.spyOn(pool, "run");
     const long = seriesTask(10, 366);
