@@ -13,13 +13,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { type Logger, pino } from "pino";
 import { apiKeyAuthentication } from "./auth/api-key.plugin";
 import { apiKeyFrom } from "./auth/api-key.service";
-import { publicRequest } from "./auth/visitor";
+import { type PublicRequest, publicRequest } from "./auth/visitor";
 import type { Config } from "./config";
 import { conversionRoutes } from "./conversions/conversion.routes";
 import { localSchemaGateway } from "./graphql/compiled-execution";
 import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
+import { warmUpOperation } from "./graphql/warm-up";
 import { healthRoutes } from "./health/health.routes";
 import { analyticsPage } from "./http/analytics-page";
 import { openApiDocumentation } from "./http/openapi";
@@ -28,6 +29,13 @@ import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
 import { metricsRoute, type ServiceMetrics } from "./metrics";
 import { answerPathParamTooLong, outcomeStatsCsvRoutes, PATH_PARAM_MAX_LENGTH, zephrRoutes } from "./rules/rule.routes";
+import {
+  rulesAnsweringSeries,
+  SERIES_WARM_UP_REQUEST,
+  SERIES_WARM_UP_ROUNDS,
+  warmUpIdentification,
+} from "./rules/rule.warm-up";
+import { warmUpSeries } from "./rules/rule-figures";
 import type { Services } from "./services";
 import { buildConversionsSubgraphSchema, subgraphOperationLimits } from "./subgraph";
 
@@ -50,7 +58,11 @@ export type AppConfig = Pick<
   | "METRICS_PORT"
   | "REQUEST_TIMEOUT_MS"
   | "HEADERS_TIMEOUT_MS"
+  | "STATS_WARM_UP"
 >;
+
+/** The warm-up's request: no header, no cookie, from nowhere. */
+const WARM_UP_REQUEST: PublicRequest = { host: undefined, ip: "127.0.0.1", headers: {}, cookies: {}, query: {} };
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -169,6 +181,17 @@ export async function buildApp(
     ],
   });
   await apollo.start();
+  if (config.STATS_WARM_UP) {
+    // Before listening (server.ts): a long series' query over the synthetic warm-up series. A failure costs
+    // only the first series' speed.
+    const warmUpServices = { ...services, rules: rulesAnsweringSeries(services.rules, await warmUpSeries()) };
+    await warmUpOperation(
+      apollo,
+      SERIES_WARM_UP_REQUEST,
+      createGraphQLContext(warmUpServices, warmUpIdentification, "warm-up", WARM_UP_REQUEST),
+      SERIES_WARM_UP_ROUNDS,
+    ).catch((error) => app.log.warn({ err: error }, "the GraphQL warm-up failed"));
+  }
   await app.register(fastifyApollo(apollo), {
     context: async (request) => createGraphQLContext(services, identification, request.id, publicRequest(request)),
   });

@@ -130,6 +130,9 @@ function warmUpTask(): SeriesTask {
   return { filter, from: days[0], to: days[days.length - 1], counts };
 }
 
+/** The warm-up series, every figure (for the GraphQL warm-up, rule.warm-up.ts). */
+export const warmUpSeries = (): Promise<RuleSeries> => seriesOf(warmUpTask());
+
 /** A worker thread's warm-up: the warm-up series as CSV (every figure and the CSV's code), round after round. */
 export async function warmUpWorker(): Promise<void> {
   const task = warmUpTask();
