@@ -63,6 +63,16 @@ export interface ContactErasure {
 export const CONVERSIONS_DEFAULT_PAGE = 20;
 export const CONVERSIONS_MAX_PAGE = 100;
 
+/** Conversions of an erased contact read at a time (their ids, to forget the keys that replay them). */
+const ERASURE_PAGE = 1_000;
+
+/** What an idempotency key of a stored conversion keeps for its replays. */
+interface ReplayResponse {
+  conversionId: string;
+}
+
+const replayResponseOf = (conversionId: string) => JSON.stringify({ conversionId } satisfies ReplayResponse);
+
 export class ConversionService {
   constructor(
     private readonly dataSource: DataSource,
@@ -175,7 +185,7 @@ export class ConversionService {
         conversionData: input.conversionData,
         createdAt,
       });
-      const idempotency = request && { ...request, response: JSON.stringify({ conversionId: conversion.id }) };
+      const idempotency = request && { ...request, response: replayResponseOf(conversion.id) };
       events.push({ kind: "conversion", row: conversion, idempotency });
       eventPositions.push(position);
       results[position] = { status: "ACCEPTED", conversion, replayed: false, issues: [] };
@@ -203,7 +213,7 @@ export class ConversionService {
 
   /** The answers of requests whose Idempotency-Key stored their event earlier: those events, as they are now. */
   private async replay(organisationId: string, responses: string[]): Promise<LogConversionResult[]> {
-    const ids = responses.map((response) => (JSON.parse(response) as { conversionId: string }).conversionId);
+    const ids = responses.map((response) => (JSON.parse(response) as ReplayResponse).conversionId);
     const conversions = await this.findByIds(organisationId, ids);
     return conversions.map((conversion) => ({ status: "ACCEPTED", conversion, replayed: true, issues: [] }));
   }
@@ -217,16 +227,26 @@ export class ConversionService {
     return inRetriedTransaction(this.dataSource, async (manager) => {
       const contactId = await this.contacts.lockForErasure(manager, organisationId, email);
       if (!contactId) return { contacts: 0, conversions: 0 };
-      const [{ n }] = await manager.query(
-        "SELECT COUNT(*) AS n FROM conversions WHERE organisation_id = ? AND contact_id = ?",
-        [organisationId, contactId],
-      );
+      // The keys whose replay would answer with one of its conversions go too, a page of them at a time
+      // (in the order of the contact's index): such a replay would tell that the email was logged.
+      let conversions = 0;
+      for (let after: { created_at: unknown; id: string } | undefined; ; ) {
+        const page: { created_at: unknown; id: string }[] = await manager.query(
+          `SELECT created_at, id FROM conversions WHERE organisation_id = ? AND contact_id = ?${after ? " AND (created_at > ? OR (created_at = ? AND id > ?))" : ""} ORDER BY created_at, id LIMIT ${ERASURE_PAGE}`,
+          [organisationId, contactId, ...(after ? [after.created_at, after.created_at, after.id] : [])],
+        );
+        if (page.length === 0) break;
+        conversions += page.length;
+        const responses = page.map(({ id }) => replayResponseOf(id));
+        await this.idempotency.forgetResponses(manager, organisationId, API_CLIENT_SCOPE, responses);
+        after = page[page.length - 1];
+      }
       await manager.query("DELETE FROM conversions WHERE organisation_id = ? AND contact_id = ?", [
         organisationId,
         contactId,
       ]);
       await this.contacts.delete(manager, organisationId, contactId);
-      return { contacts: 1, conversions: Number(n) };
+      return { contacts: 1, conversions };
     });
   }
 

@@ -362,6 +362,30 @@ export class IdempotencyService {
     }
   }
 
+  /**
+   * Inside an erasure's transaction: forgets the keys of `scope` whose first answer was one of `responses`.
+   * A replay of such a key would answer as if the erased event were still there, telling that it was recorded.
+   */
+  async forgetResponses(
+    manager: EntityManager,
+    organisationId: string,
+    scope: string,
+    responses: string[],
+  ): Promise<void> {
+    await deleteWhereIn(manager, "idempotency_keys", "response", responses, "organisation_id = ? AND scope = ?", [
+      organisationId,
+      scope,
+    ]);
+  }
+
+  /** Inside an erasure's transaction: forgets every key of one scope (a public visitor's tracking id). */
+  async forgetScope(manager: EntityManager, organisationId: string, scope: string): Promise<void> {
+    await manager.query("DELETE FROM idempotency_keys WHERE organisation_id = ? AND scope = ?", [
+      organisationId,
+      scope,
+    ]);
+  }
+
   /** Deletes expired keys every sweepIntervalMs, in bounded chunks so the table is never locked for long. */
   startSweeper(): void {
     if (this.sweeper) return;

@@ -242,6 +242,11 @@ export class RuleService {
         { path: ["trackingId"], type: "value_error", message: "a tracking id is 1 to 128 letters, digits, '-' or '_'" },
       ]);
     }
-    return inRetriedTransaction(this.dataSource, (manager) => eraseVisitorEvents(manager, organisationId, trackingId));
+    return inRetriedTransaction(this.dataSource, async (manager) => {
+      const erased = await eraseVisitorEvents(manager, organisationId, trackingId);
+      // Its idempotency keys too: a replay would answer as if its events were still recorded.
+      await this.idempotency.forgetScope(manager, organisationId, trackingId);
+      return erased;
+    });
   }
 }

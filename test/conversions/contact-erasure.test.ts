@@ -79,6 +79,63 @@ describe("eraseContact", () => {
     expect(anonymous.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
+  it("forgets the idempotency keys of the erased conversions: a retry is judged afresh, a stranger's", async () => {
+    const email = "retried@example.com";
+    const tenant = await createTenant(app, [email, "kept@example.com"]);
+    const other = await createTenant(app, [email]);
+    const keyed = (who: Tenant, key: string, to = email) =>
+      http(`${app.url}/api/v2/conversions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": who.apiKey, "idempotency-key": key },
+        body: JSON.stringify({ email: to, conversion_type: "purchase" }),
+      });
+    // More conversions than one page of the erasure (1,000), through the batch endpoint, each with its key.
+    for (let batch = 0; batch < 3; batch++) {
+      const items = Array.from({ length: 400 }, (_, index) => ({
+        email,
+        conversion_type: "bulk",
+        idempotency_key: `bulk-${batch}-${index}`,
+      }));
+      const answer = await http(`${app.url}/api/v2/conversions/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": tenant.apiKey },
+        body: JSON.stringify({ conversions: items }),
+      });
+      expect(answer.status).toBe(200);
+    }
+    expect((await keyed(tenant, "single")).status).toBe(202);
+    expect((await keyed(tenant, "kept", "kept@example.com")).status).toBe(202);
+    expect((await keyed(other, "single")).status).toBe(202);
+    const replay = await keyed(tenant, "single");
+    expect([replay.status, replay.headers.get("idempotent-replayed")]).toEqual([202, "true"]);
+
+    const erased = await graphql(app, ERASE, { email }, { "x-api-key": tenant.apiKey });
+    expect(erased.body.data.eraseContact).toEqual({ contacts: 1, conversions: 1_201 });
+
+    // Its keys are gone: the same requests are a stranger's now, nothing replayed.
+    const retried = await keyed(tenant, "single");
+    expect([retried.status, retried.body, retried.headers.get("idempotent-replayed")]).toEqual([
+      200,
+      { status: "CONTACT_NOT_FOUND" },
+      null,
+    ]);
+    const bulk = await http(`${app.url}/api/v2/conversions/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": tenant.apiKey },
+      body: JSON.stringify({ conversions: [{ email, conversion_type: "bulk", idempotency_key: "bulk-2-399" }] }),
+    });
+    expect(bulk.body.results.map((result: { status: string }) => result.status)).toEqual(["CONTACT_NOT_FOUND"]);
+    const [left] = await queryDatabase(
+      app.database,
+      "SELECT COUNT(*) AS n FROM idempotency_keys WHERE organisation_id = ?",
+      [tenant.organisationId],
+    );
+    expect(Number(left.n)).toBe(1);
+    // The other contact's key, and the other organisation's key of the same name, still replay.
+    expect((await keyed(tenant, "kept", "kept@example.com")).headers.get("idempotent-replayed")).toBe("true");
+    expect((await keyed(other, "single")).headers.get("idempotent-replayed")).toBe("true");
+  });
+
   it("is also an admin command printing one JSON line", async () => {
     const env = { ...app.database.env, LOG_LEVEL: "silent" };
     expect((await logRest(globex, EMAIL)).status).toBe(202);

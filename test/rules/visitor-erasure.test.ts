@@ -156,6 +156,51 @@ describe("visitor:erase", () => {
 });
 
 describe("erasing while two instances write", () => {
+  it("forgets the visitor's idempotency keys: a retry is recorded afresh, others' keys still replay", async () => {
+    const host = HOSTS.get(erased.organisationId) as string;
+    now = new Date("2026-07-01T10:00:00Z");
+    const send = (visitor: string, path: "exposures" | "conversions", eventId: string) =>
+      rawRequest(`${app.url}/zephr/public/rule-outcomes/v1/${path}`, {
+        method: "POST",
+        headers: { host, "content-type": "application/json", cookie: `blaize_tracking_id=${visitor}` },
+        body: JSON.stringify({
+          ruleId: "keyed-rule",
+          outcomeId: "A",
+          eventId,
+          ...(path === "conversions" ? { conversion: "CUSTOMER" } : {}),
+        }),
+      });
+    for (const visitor of ["keyed-visitor", "keyed-other"]) {
+      expect((await send(visitor, "exposures", "seen-1")).status).toBe(201);
+      expect((await send(visitor, "conversions", "bought-1")).status).toBe(201);
+      expect((await send(visitor, "conversions", "bought-1")).headers["idempotent-replayed"]).toBe("true");
+    }
+    const keysOf = async (visitor: string) =>
+      Number(
+        (
+          await queryDatabase(
+            app.database,
+            "SELECT COUNT(*) AS n FROM idempotency_keys WHERE organisation_id = ? AND scope = ?",
+            [erased.organisationId, visitor],
+          )
+        )[0].n,
+      );
+    expect(await keysOf("keyed-visitor")).toBe(2);
+
+    await app.server.services.rules.eraseVisitor(erased.organisationId, "keyed-visitor");
+    expect([await keysOf("keyed-visitor"), await keysOf("keyed-other")]).toEqual([0, 2]);
+    // The same event id is a new event now: recorded, not replayed.
+    const retried = await send("keyed-visitor", "conversions", "bought-1");
+    expect([retried.status, retried.headers["idempotent-replayed"]]).toEqual([201, undefined]);
+    const [stored] = await queryDatabase(
+      app.database,
+      "SELECT COUNT(*) AS n FROM rule_conversion_events WHERE organisation_id = ? AND tracking_id = ?",
+      [erased.organisationId, "keyed-visitor"],
+    );
+    expect(Number(stored.n)).toBe(1);
+    expect((await send("keyed-other", "conversions", "bought-1")).headers["idempotent-replayed"]).toBe("true");
+  });
+
   it("keeps every counter equal to what the remaining raw rows say", async () => {
     const rule = "busy-erasure-rule";
     const host = HOSTS.get(erased.organisationId) as string;
