@@ -14,6 +14,7 @@ import {
   OutcomeDayResolver,
   PUBLIC_RECORDING_FIELDS,
   PUBLIC_RECORDINGS_PER_OPERATION,
+  SERIES_PER_OPERATION,
   RuleResolver,
 } from "./rules/rule.resolver";
 import { RuleOutcomeNode, resolveRuleOutcomeReference } from "./rules/rule-outcome.node";
@@ -55,6 +56,12 @@ export function subgraphOperationLimits(
         rootType: "Mutation",
         fields: PUBLIC_RECORDING_FIELDS,
         max: PUBLIC_RECORDINGS_PER_OPERATION,
+      },
+      {
+        description: "outcomeConversionSeries",
+        rootType: "Query",
+        fields: ["outcomeConversionSeries"],
+        max: SERIES_PER_OPERATION,
       },
     ],
   };

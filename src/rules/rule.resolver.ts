@@ -28,6 +28,12 @@ import { sampleSizeFor } from "./rule-stats";
 export const PUBLIC_RECORDING_FIELDS = ["recordRuleConversion", "recordRuleOutcomeExposure"];
 /** Public recording mutations one GraphQL operation may carry at most. */
 export const PUBLIC_RECORDINGS_PER_OPERATION = 10;
+/**
+ * Series one GraphQL operation may carry at most. A series' answer is bounded (366 days × MAX_OUTCOMES_PER_RULE
+ * outcomes: 36,600 objects, 7.6 MB) but far past what the cost of its selection says: ten aliased series of a
+ * 100-outcome rule took 3.7 s and 76 MB to answer and held /health for 750 ms while serialised.
+ */
+export const SERIES_PER_OPERATION = 1;
 
 @Resolver()
 export class RuleResolver {

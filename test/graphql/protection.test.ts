@@ -160,6 +160,35 @@ describe("public recording mutations", () => {
   });
 });
 
+describe("outcomeConversionSeries", () => {
+  // Its answer (up to 366 days × MAX_OUTCOMES_PER_RULE outcomes) is far past what its selection costs.
+  it("is asked at most once per operation, aliases and fragments included", async () => {
+    const series = (alias: string) =>
+      `${alias}: outcomeConversionSeries(ruleId: "r", from: "2026-01-01", to: "2026-01-02") { days { day } }`;
+    const headers = { "x-api-key": tenant.apiKey };
+    const one = await graphql(
+      app,
+      `{ ${series("a")} outcomeConversionStats(ruleId: "r") { totalExposures } }`,
+      undefined,
+      headers,
+    );
+    expect(one.status).toBe(200);
+    expect(one.body.data.a.days.map((day: { day: string }) => day.day)).toEqual(["2026-01-01", "2026-01-02"]);
+    for (const query of [
+      `{ ${series("a")} ${series("b")} }`,
+      `{ ${series("a")} ...more } fragment more on Query { ${series("b")} }`,
+    ]) {
+      const two = await graphql(app, query, undefined, headers);
+      expect(two.status).toBe(400);
+      expect(two.body.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
+      expect(two.body.errors[0].message).toBe(
+        "An operation may carry at most 1 outcomeConversionSeries; this one has 2",
+      );
+      expect(two.body.data).toBeUndefined();
+    }
+  });
+});
+
 describe("under a stream of refused requests", () => {
   it("keeps /health answering", async () => {
     const query = `${ENTITIES} ... on Contact { ${aliases(99)} } } }`;
