@@ -5,7 +5,14 @@
 // compilation; compiled queries live as long as Apollo keeps the parsed document (its bounded document store).
 // Apollo Server takes an executor only through its gateway interface: this "gateway" serves the local schema.
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { type DocumentNode, execute, type GraphQLSchema, getVariableValues } from "graphql";
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  execute,
+  type GraphQLError,
+  type GraphQLSchema,
+  getVariableValues,
+} from "graphql";
 import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 
 interface DocumentExecutions {
@@ -54,8 +61,27 @@ export function compiledExecutor(
     const variables = request.variables ?? {};
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return { errors: coerced.errors };
-    return compiled.query(undefined, context, variables);
+    const result = compiled.query(undefined, context, variables);
+    return isPromise(result) ? result.then(withExtensions) : withExtensions(result);
   };
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === "function";
+
+/**
+ * graphql-jit leaves `extensions` undefined (and frozen so) on the errors of failed resolvers, where graphql-js
+ * sets {}: Apollo's error formatting then fails on them and answers each as a bare "Internal server error",
+ * without its path and without calling the service's formatter (which logs it). Each such error is answered
+ * as one that inherits all of it (message, locations, path, original error) but graphql-js's empty extensions.
+ */
+function withExtensions(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.some((error) => error.extensions === undefined)) return result;
+  const errors = result.errors.map((error) =>
+    error.extensions === undefined
+      ? (Object.create(error, { extensions: { value: {}, enumerable: true } }) as GraphQLError)
+      : error,
+  );
+  return { ...result, errors };
 }
 
 /** The operation compiled; null when graphql-jit does not take it (it keeps running on graphql-js). */

@@ -1,8 +1,11 @@
 // Documents run on graphql-js until they come back, then compiled by graphql-jit: the two must answer alike,
 // byte for byte, for data, domain errors, bad variables, federation's fields and entities.
-import { buildSchema, parse } from "graphql";
+import { ApolloServer } from "@apollo/server";
+import { buildSchema, type GraphQLObjectType, parse } from "graphql";
+import type { Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compiledExecutor } from "../../src/graphql/compiled-execution";
+import { compiledExecutor, localSchemaGateway } from "../../src/graphql/compiled-execution";
+import { graphQLErrorFormatter } from "../../src/graphql/errors";
 import { createTenant, graphql, http, startTestApp, type Tenant, type TestApp } from "../helpers/app";
 
 describe("compiledExecutor", () => {
@@ -42,6 +45,47 @@ describe("compiledExecutor", () => {
       "VariableDefinition",
     );
     expect(await execute(next())).toEqual({ data: { hello: "hello ada" } });
+  });
+});
+
+describe("a failed resolver, compiled and not", () => {
+  // graphql-jit left `extensions` undefined on such errors: Apollo's formatting then failed on them and
+  // answered a bare "Internal server error" without its path, never calling the service's formatter (its log).
+  it("is answered alike, with its path, and reaches the error formatter every time", async () => {
+    const schema = buildSchema("type Query { items: [Item!]! } type Item { n: Int! bad: Int }");
+    schema.getQueryType()!.getFields().items.resolve = () => [{ n: 1 }, { n: 2 }];
+    (schema.getType("Item") as GraphQLObjectType).getFields().bad.resolve = () =>
+      Promise.reject(new Error("SELECT * FROM secret failed"));
+    const logged: unknown[] = [];
+    const logger = { error: (object: unknown) => logged.push(object) } as unknown as Logger;
+    const server = new ApolloServer({
+      gateway: localSchemaGateway(schema, { executionsBeforeCompiling: 1 }),
+      formatError: graphQLErrorFormatter(logger),
+    });
+    await server.start();
+    const answers = [];
+    for (let run = 0; run < 3; run++) {
+      const { body } = await server.executeOperation({ query: "{ items { n bad } }" });
+      answers.push(body.kind === "single" ? body.singleResult : null);
+    }
+    await server.stop();
+    expect(answers[0]).toEqual({
+      data: {
+        items: [
+          { n: 1, bad: null },
+          { n: 2, bad: null },
+        ],
+      },
+      errors: [0, 1].map((index) => ({
+        message: "Internal server error",
+        path: ["items", index, "bad"],
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+      })),
+    });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    // Two distinct errors an execution (one per item), each logged: six in all, none swallowed.
+    expect(logged).toHaveLength(6);
   });
 });
 
