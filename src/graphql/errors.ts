@@ -10,6 +10,9 @@ import { DomainError } from "../errors";
 // graphql-js 16 spells it "more that N tokens".
 const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[nt] \d+ tokens/;
 
+// graphql-js 16's OverlappingFieldsCanBeMerged stops past its work budget with this one error.
+const VALIDATION_ABORTED = "Validation aborted.";
+
 // graphql-js appends suggestions to a message: ` Did you mean "email"?`, `Did you mean "a", "b", or "c"?`,
 // `Did you mean the enum value "X"?`. Names never hold a "?".
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
@@ -40,6 +43,14 @@ function formatError(logger?: Logger) {
     // graphql-js reports its token limit as a syntax error: it is a limit, like the cost limit.
     if (extensions.code === "GRAPHQL_PARSE_FAILED" && TOKEN_LIMIT.test(formatted.message)) {
       return { message: formatted.message, extensions: { code: "QUERY_TOO_COMPLEX" } };
+    }
+    // ... and its own bound on the work of checking that fields merge (a selection of a thousand fields) as
+    // an aborted validation: a limit too.
+    if (extensions.code === "GRAPHQL_VALIDATION_FAILED" && formatted.message === VALIDATION_ABORTED) {
+      return {
+        message: "Validation aborted: the operation's selections are too many to check",
+        extensions: { code: "QUERY_TOO_COMPLEX" },
+      };
     }
     if (extensions.code === "INTERNAL_SERVER_ERROR") {
       const once = original !== null && typeof original === "object";

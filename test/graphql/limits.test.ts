@@ -41,6 +41,22 @@ describe("operation limits", () => {
   });
 });
 
+describe("graphql-js's own bounds", () => {
+  it("answers the aborted check of a selection of thousands of fields as QUERY_TOO_COMPLEX, with HTTP 400", async () => {
+    for (const fields of [1_000, 6_000]) {
+      const response = await graphql(production, `{ ${Array.from({ length: fields }, () => "__typename").join(" ")} }`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([
+        {
+          message: "Validation aborted: the operation's selections are too many to check",
+          extensions: { code: "QUERY_TOO_COMPLEX" },
+        },
+      ]);
+    }
+    expect((await graphql(production, "{ __typename __typename }")).body).toEqual({ data: { __typename: "Query" } });
+  });
+});
+
 describe("HTTP safety", () => {
   it("keeps CSRF prevention on: a simple GET without a preflight header is refused", async () => {
     const response = await http(`${strict.url}/graphql?query=${encodeURIComponent("{ __typename }")}`);
