@@ -93,8 +93,17 @@ export async function buildApp(
     ...httpServerOptions(config),
     routerOptions: { maxParamLength: PATH_PARAM_MAX_LENGTH },
     // Other router errors (a malformed URL...) keep Fastify's own answer.
-    frameworkErrors: (error, _request, reply) =>
-      error.code === "FST_ERR_MAX_PARAM_LENGTH" ? answerPathParamTooLong(reply) : (reply as FastifyReply).send(error),
+    frameworkErrors: (error, request, reply) => {
+      if (error.code === "FST_ERR_MAX_PARAM_LENGTH") return answerPathParamTooLong(reply);
+      // A path whose percent-encoding does not decode: 400 in the shape of the API it was meant for.
+      if (error.code === "FST_ERR_BAD_URL") {
+        const message = "The URL's path is not valid percent-encoded UTF-8";
+        return (reply as FastifyReply)
+          .status(400)
+          .send(request.url.startsWith("/zephr/") ? { message } : { detail: message });
+      }
+      return (reply as FastifyReply).send(error);
+    },
     // Keep a caller's request id when it is sane, so logs join up across services.
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];

@@ -243,5 +243,13 @@ describe("CSV fields are always safe", () => {
       expect(response.status, `${ruleId.length} ${ruleId.slice(0, 5)}`).toBe(400);
       expect(response.body).toEqual({ detail: "ruleId: ruleId must be at most 255 characters" });
     }
+    // A path that does not decode (a cut percent-escape): 400 {detail} too, not the router's own shape.
+    const malformed = await http(`${app.url}/api/v1/rules/%E0%A4%A/outcome-stats.csv`, {
+      headers: { "x-api-key": tenant.apiKey },
+    });
+    expect([malformed.status, malformed.body]).toEqual([
+      400,
+      { detail: "The URL's path is not valid percent-encoded UTF-8" },
+    ]);
   });
 });
