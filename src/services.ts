@@ -170,6 +170,8 @@ export function createServices(
       sweepIntervalMs: settings.IDEMPOTENCY_SWEEP_INTERVAL_MS,
     },
     options.logger,
+    Date.now,
+    deadline,
   );
   const writer = new BatchWriter<StoredEvent, Replayed | undefined>(
     persistEvents(dataSource, { maxOutcomesPerRule: settings.MAX_OUTCOMES_PER_RULE }, idempotency, {
@@ -232,7 +234,7 @@ export function createServices(
       deadline,
     ),
     contacts,
-    conversions: new ConversionService(dataSource, contacts, writer, idempotency),
+    conversions: new ConversionService(dataSource, contacts, writer, idempotency, deadline),
     sites,
     visitors: new VisitorIdentifier(sites, jwt, publicLimits),
     rules: new RuleService(dataSource, new RuleCounters(dataSource), writer, idempotency, figures, options.clock),

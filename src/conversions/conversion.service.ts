@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
 import type { EventSink } from "../db/batch-writer";
+import type { DatabaseDeadline } from "../db/deadline";
 import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
@@ -79,7 +80,14 @@ export class ConversionService {
     private readonly contacts: ContactService,
     private readonly events: EventSink<ConversionEvent, Replayed | undefined>,
     private readonly idempotency: IdempotencyService,
+    /** Bounds the reads of an ingest request (503 instead of a hang when the database does not answer). */
+    private readonly deadline?: DatabaseDeadline,
   ) {}
+
+  /** `read`, given up at the request's deadline (DatabaseUnreachable) when the database does not answer. */
+  private readBounded<T>(read: () => Promise<T>, deadline: number | undefined): Promise<T> {
+    return this.deadline ? this.deadline.bound(read, deadline) : read();
+  }
 
   /**
    * Stores the event when the email is a contact of the organisation; resolves once committed.
@@ -151,7 +159,8 @@ export class ConversionService {
           positions.map((position) => judged[position]),
           deadline,
         ),
-      (responses) => this.replay(organisationId, responses),
+      (responses) => this.replay(organisationId, responses, deadline),
+      deadline,
     );
   }
 
@@ -203,6 +212,7 @@ export class ConversionService {
       const answers = await this.replay(
         organisationId,
         replayed.map(({ response }) => response),
+        deadline,
       );
       replayed.forEach(({ position }, k) => {
         results[position] = answers[k];
@@ -212,9 +222,13 @@ export class ConversionService {
   }
 
   /** The answers of requests whose Idempotency-Key stored their event earlier: those events, as they are now. */
-  private async replay(organisationId: string, responses: string[]): Promise<LogConversionResult[]> {
+  private async replay(
+    organisationId: string,
+    responses: string[],
+    deadline: number | undefined,
+  ): Promise<LogConversionResult[]> {
     const ids = responses.map((response) => (JSON.parse(response) as ReplayResponse).conversionId);
-    const conversions = await this.findByIds(organisationId, ids);
+    const conversions = await this.readBounded(() => this.findByIds(organisationId, ids), deadline);
     return conversions.map((conversion) => ({ status: "ACCEPTED", conversion, replayed: true, issues: [] }));
   }
 

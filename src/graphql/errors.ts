@@ -39,7 +39,11 @@ function formatError(logger?: Logger) {
     // A database that cannot be reached is SERVICE_UNAVAILABLE, whichever query met it.
     const original = asDatabaseUnreachable(unwrapped) ?? unwrapped;
     const { http: _http, stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    if (original instanceof DomainError) return { ...formatted, message: original.message, extensions };
+    if (original instanceof DomainError) {
+      // Its own code, also when it stands for a driver error that reached here unmapped (unreachable database).
+      const { http: _status, ...own } = original.extensions;
+      return { ...formatted, message: original.message, extensions: { ...extensions, ...own } };
+    }
     // graphql-js reports its token limit as a syntax error: it is a limit, like the cost limit.
     if (extensions.code === "GRAPHQL_PARSE_FAILED" && TOKEN_LIMIT.test(formatted.message)) {
       return { message: formatted.message, extensions: { code: "QUERY_TOO_COMPLEX" } };

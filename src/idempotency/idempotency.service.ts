@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
+import type { DatabaseDeadline } from "../db/deadline";
 import { deleteWhereIn, dialectOf, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import { timeOrderedUuid } from "../db/time-ordered-id";
 import { runInTransaction } from "../db/transaction";
@@ -140,6 +141,8 @@ export class IdempotencyService {
     private readonly settings: IdempotencySettings,
     private readonly logger?: Logger,
     private readonly now: () => number = Date.now,
+    /** Bounds the lookup of stored keys (503 instead of a hang when the database does not answer). */
+    private readonly deadline?: DatabaseDeadline,
   ) {}
 
   /**
@@ -150,11 +153,14 @@ export class IdempotencyService {
     request: IdempotencyRequest,
     store: () => Promise<T>,
     replay: (response: string) => Promise<T>,
+    /** Epoch ms past which the request stops waiting for the database (unset: a full budget from now). */
+    deadline?: number,
   ): Promise<T> {
     const [result] = await this.runAll(
       [request],
       async () => [await store()],
       async ([response]) => [await replay(response)],
+      deadline,
     );
     if (result instanceof IdempotencyKeyReused) throw result;
     return result;
@@ -170,6 +176,8 @@ export class IdempotencyService {
     requests: readonly (IdempotencyRequest | undefined)[],
     store: (positions: number[]) => Promise<T[]>,
     replay: (responses: string[]) => Promise<T[]>,
+    /** Epoch ms past which the request stops waiting for the database (unset: a full budget from now). */
+    deadline?: number,
   ): Promise<(T | IdempotencyKeyReused)[]> {
     const keyed: { position: number; request: IdempotencyRequest; flightKey: string }[] = [];
     requests.forEach((request, position) => {
@@ -177,7 +185,8 @@ export class IdempotencyService {
     });
     const earlier = keyed.flatMap(({ flightKey }) => this.inFlight.get(flightKey) ?? []);
     if (earlier.length > 0) await this.waitFor(Promise.all(earlier));
-    const stored = await this.lookupAll(keyed.map(({ request }) => request));
+    const lookup = () => this.lookupAll(keyed.map(({ request }) => request));
+    const stored = keyed.length === 0 ? [] : await (this.deadline ? this.deadline.bound(lookup, deadline) : lookup());
     const results: (T | IdempotencyKeyReused)[] = new Array(requests.length);
     const toStore: number[] = [];
     const toReplay: number[] = [];

@@ -150,6 +150,7 @@ export class RuleService {
         return written ? replay(written.replayedResponse) : ({ ...recorded, replayed: false } as T);
       },
       replay,
+      deadline,
     );
   }
 

@@ -51,11 +51,11 @@ async function timed(name: string, path: string, init: Parameters<typeof http>[1
 const json = (body: unknown) => JSON.stringify(body);
 const visitorCookie = (trackingId: string) => ({ cookie: `blaize_tracking_id=${trackingId}` });
 
-function recordConversion(name: string, trackingId: string) {
+function recordConversion(name: string, trackingId: string, eventId?: string) {
   return timed(name, CONVERSIONS, {
     method: "POST",
     headers: { "content-type": "application/json", ...visitorCookie(trackingId) },
-    body: json({ ruleId: RULE, outcomeId: "a", conversion: "REGISTERED" }),
+    body: json({ ruleId: RULE, outcomeId: "a", conversion: "REGISTERED", eventId }),
   });
 }
 
@@ -67,10 +67,14 @@ function recordExposure(name: string, trackingId: string) {
   });
 }
 
-function logConversion(name: string, apiKey: string) {
+function logConversion(name: string, apiKey: string, idempotencyKey?: string) {
   return timed(name, "/api/v2/conversions", {
     method: "POST",
-    headers: { "content-type": "application/json", "x-api-key": apiKey },
+    headers: {
+      "content-type": "application/json",
+      "x-api-key": apiKey,
+      ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+    },
     body: json({ email: "buyer@example.com", conversion_type: "purchase" }),
   });
 }
@@ -111,6 +115,15 @@ function ingestWave(wave: string, visitors: string[]): Promise<Timed>[] {
       `${wave} graphql logConversion`,
       LOG_CONVERSION,
       { input: { email: "buyer@example.com", conversionType: "purchase" } },
+      { "x-api-key": tenant.apiKey },
+    ),
+    // With idempotency keys: their lookup needs the database too (it once waited without a bound).
+    logConversion(`${wave} /api/v2 with an Idempotency-Key`, tenant.apiKey, randomUUID()),
+    recordConversion(`${wave} zephr conversion with an eventId`, visitor("k"), randomUUID()),
+    graphql(
+      `${wave} graphql logConversion with an idempotencyKey`,
+      LOG_CONVERSION,
+      { input: { email: "buyer@example.com", conversionType: "purchase", idempotencyKey: randomUUID() } },
       { "x-api-key": tenant.apiKey },
     ),
     timed(`${wave} /ready`, "/ready"),
