@@ -77,12 +77,13 @@ export class ApiKeyService {
   }
 
   /**
-   * The principal of a presented key, counted as one call of that key; throws Unauthenticated for
-   * a missing, unknown or revoked key and RateLimited past the key's limit.
+   * The principal of a presented key, counted as `calls` calls of that key (a GraphQL request as one per
+   * mutation field); throws Unauthenticated for a missing, unknown or revoked key and RateLimited past the
+   * key's limit.
    */
-  async authenticate(presented: string | undefined | null, deadline?: number): Promise<Principal> {
+  async authenticate(presented: string | undefined | null, deadline?: number, calls = 1): Promise<Principal> {
     const principal = await this.verify(presented, deadline);
-    await this.callLimit?.consume(principal.apiKeyId);
+    await this.callLimit?.consume(principal.apiKeyId, calls);
     return principal;
   }
 

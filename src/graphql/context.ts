@@ -14,6 +14,12 @@ export interface GraphQLContext<TServices = unknown> {
   services: TServices;
   /** Epoch ms past which this request stops waiting for the database: handed to the services it calls. */
   databaseDeadline: number | undefined;
+  /**
+   * Sets how many calls of its API key the request counts as: 1 unless told, one per keyed mutation field once
+   * the operation is known, before any resolver runs (countedCallsPlugin in limits.ts). A method, not a field:
+   * Apollo executes on a shallow copy of the context, which the principal's closure would never see.
+   */
+  countCalls(calls: number): void;
   /** The caller's organisation from X-API-Key; throws Unauthenticated. */
   principal(): Promise<Principal>;
   /** The public caller (browser) of a recording mutation. */
@@ -24,7 +30,8 @@ export interface GraphQLContext<TServices = unknown> {
 
 /** How the context identifies callers: auth/'s API keys and visitor identification. */
 export interface CallerIdentification {
-  authenticate(request: PublicRequest): Promise<Principal>;
+  /** The principal of the request's key, counted as `calls` calls of it. */
+  authenticate(request: PublicRequest, calls: number): Promise<Principal>;
   identifyVisitor(request: PublicRequest, trackingIdArgument?: string | null): Promise<Visitor>;
 }
 
@@ -35,14 +42,18 @@ export function createGraphQLContext<TServices>(
   request: PublicRequest,
 ): GraphQLContext<TServices> {
   let principal: Promise<Principal> | undefined;
+  let calls = 1;
   const loaders = new Map<LoaderFactory<TServices, unknown>, Promise<unknown>>();
   const context: GraphQLContext<TServices> = {
     requestId,
     headers: request.headers,
     services,
     databaseDeadline: request.databaseDeadline,
+    countCalls: (count) => {
+      calls = count;
+    },
     principal: () => {
-      principal ??= identification.authenticate(request);
+      principal ??= identification.authenticate(request, calls);
       return principal;
     },
     visitor: (trackingIdArgument) => identification.identifyVisitor(request, trackingIdArgument),

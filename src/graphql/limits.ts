@@ -91,6 +91,36 @@ function entityKeyFields(schema: GraphQLSchema): Map<string, string[][]> {
   return keys;
 }
 
+/** A document's fragments by name. */
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  return Object.fromEntries(
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
+}
+
+/**
+ * Counts a mutation as one call of the caller's key per root field (aliases and fragments included), but the
+ * `uncounted` ones (with budgets of their own), at least one: N mutation fields cost a key what N REST requests
+ * would. Tells the context once the operation is known, before any resolver asks for the principal.
+ */
+export function countedCallsPlugin(
+  uncounted: readonly string[],
+): ApolloServerPlugin<{ countCalls(calls: number): void }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, contextValue }) {
+          if (operation?.operation !== "mutation") return;
+          const fields = rootFields(operation.selectionSet, fragmentsOf(document));
+          contextValue.countCalls(Math.max(1, fields.filter((field) => !uncounted.includes(field.name.value)).length));
+        },
+      };
+    },
+  };
+}
+
 /** The root fields an operation selects, fragments and inline fragments expanded. */
 function rootFields(
   selectionSet: SelectionSetNode,
@@ -171,12 +201,7 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
     if (aliasErrors.length > 0) {
       return { error: tooComplex(aliasErrors[0].message, { maxAliases: limits.maxAliases }), entities: [] };
     }
-    const fragments = Object.fromEntries(
-      document.definitions
-        .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-        .map((fragment) => [fragment.name.value, fragment]),
-    );
-    const roots = rootFields(operation.selectionSet, fragments);
+    const roots = rootFields(operation.selectionSet, fragmentsOf(document));
     const rootType = operation.operation === "mutation" ? "Mutation" : "Query";
     for (const group of limits.fieldGroups ?? []) {
       if (group.rootType !== rootType) continue;

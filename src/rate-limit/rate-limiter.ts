@@ -94,10 +94,10 @@ export class RateLimiter {
     readonly points: number,
   ) {}
 
-  /** Counts one call of `key`; throws RateLimited when its window's calls are used up. */
-  async consume(key: string): Promise<void> {
+  /** Counts `points` calls of `key` (1 unless a request stands for several); RateLimited past the limit. */
+  async consume(key: string, points = 1): Promise<void> {
     try {
-      await this.counter.consume(key);
+      await this.counter.consume(key, points);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const resetSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

@@ -125,6 +125,43 @@ describe("per address and per API key, when configured", () => {
   });
 });
 
+describe("a keyed GraphQL mutation", () => {
+  let app: TestApp;
+  let tenant: Tenant;
+  beforeAll(async () => {
+    app = await startTestApp({ API_KEY_RATE_LIMIT_PER_SECOND: "3" });
+    tenant = await withTenant(app);
+  });
+  afterAll(() => app?.stop());
+
+  const fields = (count: number) =>
+    `mutation { ${Array.from({ length: count }, (_, index) => `f${index}: logConversion(input: { email: "nobody@example.com" }) { status }`).join(" ")} }`;
+  const freshKey = async () => (await app.server.services.apiKeys.create(tenant.organisationId, "fields")).key;
+
+  it("counts one call of its key per mutation field, as many REST requests would", async () => {
+    const key = await freshKey();
+    const three = await graphql(app, fields(3), undefined, { "x-api-key": key });
+    expect(three.status).toBe(200);
+    expect(Object.values(three.body.data)).toEqual(Array(3).fill({ status: "CONTACT_NOT_FOUND" }));
+    // The three fields spent the second's budget: the next call is one too many.
+    const rest = await http(`${app.url}/api/v2/conversions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": key },
+      body: JSON.stringify({ email: "nobody@example.com" }),
+    });
+    expect(rest.status).toBe(429);
+
+    const four = await graphql(app, fields(4), undefined, { "x-api-key": await freshKey() });
+    expect(four.status).toBe(429);
+    expect(four.body.errors[0].extensions.code).toBe("RATE_LIMITED");
+    // A query counts one call, whatever it selects.
+    const query = await graphql(app, "{ a: rules { edges { cursor } } b: rules { edges { cursor } } }", undefined, {
+      "x-api-key": await freshKey(),
+    });
+    expect(query.status).toBe(200);
+  });
+});
+
 describe("with REDIS_URL", () => {
   const prefix = `test-${randomUUID()}:`;
   let redis: Redis;
