@@ -41,6 +41,13 @@ export class InvalidInput extends DomainError {
       issues: this.issues.map((issue) => ({ field: issue.path.join("."), type: issue.type, message: issue.message })),
     };
   }
+
+  /** The same issues, a path starting at `from` starting at `to` instead (one API's name for the same input). */
+  renamed(from: string, to: string): InvalidInput {
+    return new InvalidInput(
+      this.issues.map((issue) => (issue.path[0] === from ? { ...issue, path: [to, ...issue.path.slice(1)] } : issue)),
+    );
+  }
 }
 
 export class NotFound extends DomainError {

@@ -1,5 +1,6 @@
 // GraphQL entry points of the conversions domain: arguments -> ConversionService -> payload.
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { InvalidInput } from "../errors";
 import { type Connection, toConnection } from "../graphql/connection";
 import { toFieldErrors } from "../graphql/field-error";
 import { Conversion } from "./conversion.entity";
@@ -38,9 +39,13 @@ export class ConversionResolver {
     @Ctx() context: ConversionContext,
   ): Promise<LogConversionPayload[]> {
     const { organisationId } = await context.principal();
-    return (await context.services.conversions.logConversions(organisationId, inputs, context.databaseDeadline)).map(
-      toPayload,
-    );
+    const results = await context.services.conversions
+      .logConversions(organisationId, inputs, context.databaseDeadline)
+      .catch((error: unknown) => {
+        // The service names the list as REST's body does; here it is the `inputs` argument.
+        throw error instanceof InvalidInput ? error.renamed("conversions", "inputs") : error;
+      });
+    return results.map(toPayload);
   }
 
   @Mutation(() => EraseContactPayload, {

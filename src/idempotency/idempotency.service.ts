@@ -43,8 +43,9 @@ export class IdempotencyKeyReused extends DomainError {
     super("Idempotency-Key was already used with a different request");
   }
 
+  /** GraphQL answers it as its other BAD_USER_INPUT errors, HTTP 400 (REST keeps the draft's 422). */
   override get extensions(): Record<string, unknown> {
-    return { ...super.extensions, field: "idempotencyKey" };
+    return { ...super.extensions, field: "idempotencyKey", http: { status: 400 } };
   }
 }
 

@@ -223,6 +223,9 @@ describe("GraphQL logConversions", () => {
       { inputs: Array.from({ length: 501 }, () => ({ email: "a@example.com" })) },
       { "x-api-key": tenant.apiKey },
     );
-    expect(response.body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(response.body.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "inputs" });
+    const none = await graphql(app, LOGS, { inputs: [] }, { "x-api-key": tenant.apiKey });
+    expect(none.body.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "inputs" });
+    expect(none.body.errors[0].message).toBe("inputs: between 1 and 500 conversions per call");
   });
 });

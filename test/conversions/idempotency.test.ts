@@ -150,6 +150,8 @@ describe("GraphQL idempotencyKey", () => {
     expect(again.body.data.logConversion).toEqual({ ...first.body.data.logConversion, replayed: true });
     const reused = await graphql(app, LOG, { input: { ...input, conversionType: "other" } }, headers);
     expect(reused.body.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "idempotencyKey" });
+    // As GraphQL's other BAD_USER_INPUT answers: HTTP 400 (REST's conflict stays 422).
+    expect(reused.status).toBe(400);
     // One key space with REST.
     const rest = await log({ email: "other@example.com", conversion_type: "gql" }, input.idempotencyKey);
     expect(rest.headers.get("idempotent-replayed")).toBe("true");
