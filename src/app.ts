@@ -19,7 +19,7 @@ import { conversionRoutes } from "./conversions/conversion.routes";
 import { localSchemaGateway } from "./graphql/compiled-execution";
 import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
-import { countedCallsPlugin, depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
+import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
 import { warmUpOperation } from "./graphql/warm-up";
 import { healthRoutes } from "./health/health.routes";
 import { analyticsPage } from "./http/analytics-page";
@@ -28,7 +28,6 @@ import { requestDeadline } from "./http/request-deadline";
 import { httpServerOptions } from "./http/server-options";
 import { loggerOptions } from "./logger";
 import { metricsRoute, type ServiceMetrics } from "./metrics";
-import { PUBLIC_RECORDING_FIELDS } from "./rules/rule.resolver";
 import { answerPathParamTooLong, outcomeStatsCsvRoutes, PATH_PARAM_MAX_LENGTH, zephrRoutes } from "./rules/rule.routes";
 import {
   rulesAnsweringSeries,
@@ -38,7 +37,7 @@ import {
 } from "./rules/rule.warm-up";
 import { warmUpSeries } from "./rules/rule-figures";
 import type { Services } from "./services";
-import { buildConversionsSubgraphSchema, subgraphOperationLimits } from "./subgraph";
+import { buildConversionsSubgraphSchema, subgraphCountedCalls, subgraphOperationLimits } from "./subgraph";
 
 export type AppConfig = Pick<
   Config,
@@ -175,7 +174,7 @@ export async function buildApp(
       operationLimitsPlugin(schema, subgraphOperationLimits(config)),
       // A keyed mutation of N fields counts N calls against API_KEY_RATE_LIMIT_PER_SECOND (public
       // recordings count against the visitor's budget instead, one per field).
-      countedCallsPlugin(PUBLIC_RECORDING_FIELDS),
+      subgraphCountedCalls(),
       // Apollo's default cache-control plugin hooks every resolved field (a third of the time of completing a
       // 366-day series) to compute cache hints the service never sets: its answers are per key and never
       // stored, which one header per response says as the plugin did.

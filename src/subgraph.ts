@@ -8,7 +8,7 @@ import { ContactConversionsResolver } from "./conversions/contact-conversions.re
 import { resolveConversionReference } from "./conversions/conversion.reference";
 import { ConversionResolver } from "./conversions/conversion.resolver";
 import { buildFederatedSchema } from "./graphql/federated-schema";
-import type { OperationLimits } from "./graphql/limits";
+import { countedCallsPlugin, type OperationLimits } from "./graphql/limits";
 import {
   OutcomeConversionStatsResolver,
   OutcomeDayResolver,
@@ -65,4 +65,9 @@ export function subgraphOperationLimits(
       },
     ],
   };
+}
+
+/** Calls of the caller's API key a mutation counts: one per field, the public recordings apart (their own budget). */
+export function subgraphCountedCalls() {
+  return countedCallsPlugin(PUBLIC_RECORDING_FIELDS);
 }
