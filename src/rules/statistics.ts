@@ -201,12 +201,23 @@ export function chiSquarePValue(counts: number[], weights?: number[]): number | 
   if (weights && (weights.length !== counts.length || !weights.every((w) => w > 0 && Number.isFinite(w)))) {
     return null;
   }
-  const weightTotal = weights ? weights.reduce((sum, w) => sum + w, 0) : counts.length;
-  const statistic = counts.reduce((sum, count, index) => {
-    const expected = (total * (weights ? weights[index] : 1)) / weightTotal;
-    return sum + (count - expected) ** 2 / expected;
-  }, 0);
+  // Shares relative to the largest weight: Σw of weights near the largest double would overflow.
+  const largest = weights ? Math.max(...weights) : 1;
+  const shares = counts.map((_, index) => (weights ? weights[index] / largest : 1));
+  const shareTotal = shares.reduce((sum, share) => sum + share, 0);
+  let statistic = 0;
+  for (let index = 0; index < counts.length; index++) {
+    const expected = (total * shares[index]) / shareTotal;
+    // A share too small for a double expects nothing: an observation there is as unlikely as can be.
+    if (expected === 0) {
+      if (counts[index] > 0) return 0;
+      continue;
+    }
+    statistic += (counts[index] - expected) ** 2 / expected;
+  }
   if (statistic === 0) return 1;
+  // Observations where next to none were expected (a share near the smallest double): as unlikely as can be.
+  if (statistic === Number.POSITIVE_INFINITY) return 0;
   return gammainc(statistic / 2, (counts.length - 1) / 2, true, true);
 }
 

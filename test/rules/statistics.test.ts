@@ -456,6 +456,22 @@ describe("chiSquarePValue", () => {
     expect(chiSquarePValue([7, 9, 2])).toBe(equalSplitChiSquarePValue([7, 9, 2]));
   });
 
+  it("takes weights at the ends of the doubles: only their shares count", () => {
+    // Equal weights near the largest double are an equal split (Σw would overflow to Infinity).
+    expect(chiSquarePValue([35, 36, 27], [1e308, 1e308, 1e308])).toBe(equalSplitChiSquarePValue([35, 36, 27]));
+    expectClose(
+      chiSquarePValue([35, 36, 27], [3e307, 6e307, 3e307]),
+      chiSquarePValue([35, 36, 27], [1, 2, 1]) as number,
+    );
+    // A share at the smallest double expects next to nothing there: 35 observations in it are as unlikely as
+    // can be; none are what it expects.
+    expect(chiSquarePValue([35, 36, 27], [5e-324, 1, 1])).toBe(0);
+    expectClose(
+      chiSquarePValue([0, 36, 27], [5e-324, 1, 1]) as number,
+      Math.exp(-((36 - 31.5) ** 2 + (27 - 31.5) ** 2) / 31.5 / 2),
+    );
+  });
+
   it("is undefined for fewer than two groups, no data, or unusable weights", () => {
     expect(chiSquarePValue([10], [1])).toBeNull();
     expect(chiSquarePValue([0, 0], [1, 2])).toBeNull();
