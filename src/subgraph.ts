@@ -14,8 +14,8 @@ import {
   OutcomeDayResolver,
   PUBLIC_RECORDING_FIELDS,
   PUBLIC_RECORDINGS_PER_OPERATION,
-  SERIES_PER_OPERATION,
   RuleResolver,
+  SERIES_PER_OPERATION,
 } from "./rules/rule.resolver";
 import { RuleOutcomeNode, resolveRuleOutcomeReference } from "./rules/rule-outcome.node";
 
