@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { DataSource } from "typeorm";
-import type { DatabaseDeadline } from "../db/deadline";
+import { boundedBy, type DatabaseDeadline } from "../db/deadline";
 import { NotFound, Unauthenticated } from "../errors";
 import { headerOf } from "../http/headers";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
@@ -97,7 +97,7 @@ export class ApiKeyService {
 
     const match = KEY_PATTERN.exec(presented);
     const find = async () => (match ? this.dataSource.getRepository(ApiKey).findOneBy({ prefix: match[1] }) : null);
-    const row = this.deadline ? await this.deadline.bound(find, deadline) : await find();
+    const row = await boundedBy(this.deadline, find, deadline);
     const stored = row ? Buffer.from(row.keyHash, "hex") : DUMMY_HASH;
     const equal = stored.length === hash.length && timingSafeEqual(stored, hash);
     if (!row || !equal || row.revokedAt) throw new Unauthenticated("Invalid API key");

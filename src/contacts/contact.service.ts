@@ -4,7 +4,7 @@ import { type Readable, Transform } from "node:stream";
 import { parse } from "csv-parse";
 import DataLoader from "dataloader";
 import { type DataSource, type EntityManager, In } from "typeorm";
-import type { DatabaseDeadline } from "../db/deadline";
+import { boundedBy, type DatabaseDeadline } from "../db/deadline";
 import { dialectOf, selectWhereIn } from "../db/sql";
 import { InvalidInput } from "../errors";
 import { Contact } from "./contact.entity";
@@ -125,7 +125,7 @@ export class ContactService {
           [...emails],
           [organisationId],
         );
-      const rows = this.deadline ? await this.deadline.bound(select, bound) : await select();
+      const rows = await boundedBy(this.deadline, select, bound);
       for (const row of rows) found.set(`${organisationId}\u0000${row.email}`, row.id);
     }
     return keys.map((key) => found.get(`${key.organisationId}\u0000${key.email}`) ?? null);

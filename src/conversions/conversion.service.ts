@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import type { ContactService } from "../contacts/contact.service";
 import { normalizeEmail } from "../contacts/email";
 import type { EventSink } from "../db/batch-writer";
-import type { DatabaseDeadline } from "../db/deadline";
+import { boundedBy, type DatabaseDeadline } from "../db/deadline";
 import { jsonColumnTransformer } from "../db/json-column";
 import { decodeCursor, encodeCursor, pageLimit } from "../db/pagination";
 import { inRetriedTransaction } from "../db/persist-in-transaction";
@@ -86,7 +86,7 @@ export class ConversionService {
 
   /** `read`, given up at the request's deadline (DatabaseUnreachable) when the database does not answer. */
   private readBounded<T>(read: () => Promise<T>, deadline: number | undefined): Promise<T> {
-    return this.deadline ? this.deadline.bound(read, deadline) : read();
+    return boundedBy(this.deadline, read, deadline);
   }
 
   /**

@@ -103,3 +103,8 @@ export class DatabaseDeadline {
     }
   }
 }
+
+/** `work` bounded by `deadline` (DatabaseDeadline.bound) when the service was given one, else as it is. */
+export function boundedBy<T>(deadline: DatabaseDeadline | undefined, work: () => Promise<T>, at?: number): Promise<T> {
+  return deadline ? deadline.bound(work, at) : work();
+}

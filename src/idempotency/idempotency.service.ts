@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
-import type { DatabaseDeadline } from "../db/deadline";
+import { boundedBy, type DatabaseDeadline } from "../db/deadline";
 import { deleteWhereIn, dialectOf, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
 import { timeOrderedUuid } from "../db/time-ordered-id";
 import { runInTransaction } from "../db/transaction";
@@ -187,7 +187,7 @@ export class IdempotencyService {
     const earlier = keyed.flatMap(({ flightKey }) => this.inFlight.get(flightKey) ?? []);
     if (earlier.length > 0) await this.waitFor(Promise.all(earlier));
     const lookup = () => this.lookupAll(keyed.map(({ request }) => request));
-    const stored = keyed.length === 0 ? [] : await (this.deadline ? this.deadline.bound(lookup, deadline) : lookup());
+    const stored = keyed.length === 0 ? [] : await boundedBy(this.deadline, lookup, deadline);
     const results: (T | IdempotencyKeyReused)[] = new Array(requests.length);
     const toStore: number[] = [];
     const toReplay: number[] = [];

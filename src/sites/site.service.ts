@@ -1,7 +1,7 @@
 // Which organisation a public call belongs to: the one that registered the request's host,
 // else DEFAULT_ORGANISATION_ID, else none (404).
 import type { DataSource } from "typeorm";
-import type { DatabaseDeadline } from "../db/deadline";
+import { boundedBy, type DatabaseDeadline } from "../db/deadline";
 import { InvalidInput, NotFound } from "../errors";
 import { Site } from "./site.entity";
 
@@ -72,7 +72,7 @@ export class SiteService {
     const cached = this.cache.get(host);
     if (cached && cached.expiresAt > Date.now()) return cached.organisationId;
     const find = () => this.dataSource.getRepository(Site).findOneBy({ host });
-    const site = this.settings.deadline ? await this.settings.deadline.bound(find, deadline) : await find();
+    const site = await boundedBy(this.settings.deadline, find, deadline);
     const organisationId = site?.organisationId ?? null;
     if (this.settings.cacheTtlMs > 0) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
