@@ -110,8 +110,10 @@ export async function buildApp(
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
   });
-  app.addHook("onRequest", async (request, reply) => {
+  // Hooks on every request take a callback, not an async function: no promise per request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   requestDeadline(app, services.deadline);
   // Once shutdown starts, answers close their connection: keep-alive clients must not hold the
@@ -120,8 +122,9 @@ export async function buildApp(
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
+    done(null, payload);
   });
 
   await app.register(fastifyCookie);

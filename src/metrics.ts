@@ -82,7 +82,7 @@ export function createServiceMetrics({ writer, rateLimits, visitors }: MeasuredS
   return {
     registry,
     observeRequests(app) {
-      app.addHook("onResponse", async (request, reply) => {
+      app.addHook("onResponse", (request, reply, done) => {
         requestSeconds.observe(
           {
             method: request.method,
@@ -91,6 +91,7 @@ export function createServiceMetrics({ writer, rateLimits, visitors }: MeasuredS
           },
           reply.elapsedTime / 1000,
         );
+        done();
       });
     },
   };
