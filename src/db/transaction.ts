@@ -9,6 +9,12 @@
 // the caller gets a 503 saying the outcome is unknown, the transaction is left to finish, and its
 // real outcome is reported (logged) when it arrives. We never answer "stored" for a write that
 // is not known to be committed, and never leave a late commit unreported.
+//
+// Bounded transactions run on connections of their own with autocommit off, kept between
+// transactions: the first statement opens the transaction, so there is no START TRANSACTION round
+// trip (a third of a batch of logged conversions: START, INSERT, COMMIT). Such a connection never
+// goes back to the pool, where a plain query would then never commit: it is kept for the next
+// bounded transaction only when its last one ended cleanly, and closed otherwise.
 import type { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { isDatabaseUnreachableError } from "./deadline";
 
@@ -46,6 +52,46 @@ export function runInTransaction<T>(
 
 const GIVEN_UP = Symbol("given up at the deadline");
 
+/** Idle connections with autocommit off, per data source (see the top of the file). */
+const manualCommitConnections = new WeakMap<DataSource, QueryRunner[]>();
+/** Idle connections kept at most: the writer runs two batches at a time at most. */
+const MAX_IDLE_MANUAL_COMMIT = 4;
+
+/** An idle connection with autocommit off, or a new one from the pool set so. */
+async function manualCommitRunner(dataSource: DataSource): Promise<QueryRunner> {
+  const idle = manualCommitConnections.get(dataSource) ?? [];
+  for (let runner = idle.pop(); runner; runner = idle.pop()) {
+    // One the server closed while it was idle (a restart, wait_timeout) is let go.
+    if (isOpen(runner)) return runner;
+    await runner.release().catch(() => undefined);
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query("SET autocommit = 0");
+  } catch (error) {
+    closeConnection(runner);
+    await runner.release().catch(() => undefined);
+    throw error;
+  }
+  return runner;
+}
+
+/** Keeps a connection whose transaction ended cleanly for the next one; closes it otherwise. */
+async function putBack(dataSource: DataSource, runner: QueryRunner, clean: boolean): Promise<void> {
+  let idle = manualCommitConnections.get(dataSource);
+  if (!idle) {
+    idle = [];
+    manualCommitConnections.set(dataSource, idle);
+  }
+  if (clean && dataSource.isInitialized && idle.length < MAX_IDLE_MANUAL_COMMIT) {
+    idle.push(runner);
+    return;
+  }
+  closeConnection(runner);
+  await runner.release().catch(() => undefined);
+}
+
 /** A MySQL transaction on a connection of its own, given up at the deadline (see the top of the file). */
 function boundedTransaction<T>(
   dataSource: DataSource,
@@ -53,29 +99,37 @@ function boundedTransaction<T>(
   bound: TransactionBound,
 ): Promise<T> {
   if (Date.now() >= bound.deadline) return Promise.reject(bound.unreachable(false));
-  const runner = dataSource.createQueryRunner();
+  let runner: QueryRunner | undefined;
   let commitSent = false;
   let givenUp = false;
   const attempt = (async () => {
+    // Whether the connection's transaction ended (committed or rolled back) and it can be kept.
+    let clean = false;
     try {
-      await runner.connect();
+      runner = await manualCommitRunner(dataSource);
       if (givenUp) throw GIVEN_UP;
-      await runner.startTransaction();
+      // Autocommit is off: the work's first statement opens the transaction.
       const result = await work(runner.manager);
       // The caller was answered 503 "nothing stored": then the COMMIT must never be sent.
       if (givenUp) throw GIVEN_UP;
       commitSent = true;
-      await runner.commitTransaction();
+      await runner.query("COMMIT");
+      clean = true;
       return result;
     } catch (error) {
       if (commitSent) {
         // A lost connection during COMMIT leaves the outcome unknown: never retried as "not stored".
         throw isDatabaseUnreachableError(error) ? bound.unreachable(true, error) : error;
       }
-      if (!givenUp && runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (!givenUp && runner) {
+        clean = await runner.query("ROLLBACK").then(
+          () => true,
+          () => false,
+        );
+      }
       throw error;
     } finally {
-      await runner.release().catch(() => undefined);
+      if (runner) await putBack(dataSource, runner, clean && !givenUp);
     }
   })();
   let timer: NodeJS.Timeout | undefined;
@@ -85,7 +139,7 @@ function boundedTransaction<T>(
         givenUp = true;
         if (!commitSent) {
           // Nothing is committed without a COMMIT: closing the connection makes the server roll back.
-          closeConnection(runner);
+          if (runner) closeConnection(runner);
           reject(bound.unreachable(false));
           return;
         }
@@ -105,6 +159,13 @@ function boundedTransaction<T>(
 interface Mysql2Connection {
   destroy(): void;
   stream?: { destroy(): void };
+  _closing?: boolean;
+  _fatalError?: unknown;
+}
+
+function isOpen(runner: QueryRunner): boolean {
+  const connection = (runner as unknown as { databaseConnection?: Mysql2Connection }).databaseConnection;
+  return connection !== undefined && !connection._closing && !connection._fatalError;
 }
 
 /** Closes the runner's pooled mysql2 connection for good (it leaves the pool). */
