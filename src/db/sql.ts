@@ -59,23 +59,63 @@ export async function insertRows(
   rows: unknown[][],
   conflict?: UpsertOptions,
 ): Promise<void> {
-  if (rows.length === 0) return;
+  await writeRows(manager, table, columns, rows, conflict);
+}
+
+/**
+ * Whether an INSERT can hand back its rows (`INSERT ... RETURNING`: MariaDB 10.5 and later, as
+ * TypeORM's driver reports it), saving the SELECT that would read them back.
+ */
+export function insertCanReturn(manager: EntityManager): boolean {
+  return dialectOf(manager) === "mysql" && manager.connection.driver.isReturningSqlSupported("insert");
+}
+
+/**
+ * insertRows() that answers `returning` of every row it names, inserted or (on a conflict) as the
+ * row now stands; only where insertCanReturn(), else it throws. On MariaDB a conflicting row is
+ * returned too (with its values after the update, its old ones when nothing is updated).
+ */
+export async function insertRowsReturning<T>(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  rows: unknown[][],
+  conflict: UpsertOptions | undefined,
+  returning: string[],
+): Promise<T[]> {
+  if (!insertCanReturn(manager)) throw new Error("this database cannot return the rows of an INSERT");
+  return writeRows<T>(manager, table, columns, rows, conflict, ` RETURNING ${returning.join(", ")}`);
+}
+
+async function writeRows<T>(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  rows: unknown[][],
+  conflict?: UpsertOptions,
+  returning = "",
+): Promise<T[]> {
+  const results: T[] = [];
+  if (rows.length === 0) return results;
   const dialect = dialectOf(manager);
   const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS_PER_STATEMENT / columns.length));
   const placeholders = `(${columns.map(() => "?").join(", ")})`;
-  const suffix = conflict ? conflictClause(dialect, conflict) : "";
+  const suffix = (conflict ? conflictClause(dialect, conflict) : "") + returning;
   const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const end = Math.min(rows.length, start + rowsPerStatement);
+    let answer: unknown;
     if (dialect === "mysql") {
       // The values escaped by the driver's own escape() straight into the text: what mysql2's
       // format() makes of "?" placeholders, without scanning a statement of thousands of them.
-      await manager.query(`${head}${literalRows(rows, start, end)}${suffix}`);
+      answer = await manager.query(`${head}${literalRows(rows, start, end)}${suffix}`);
     } else {
       const chunk = rows.slice(start, end);
-      await manager.query(`${head}${chunk.map(() => placeholders).join(", ")}${suffix}`, chunk.flat());
+      answer = await manager.query(`${head}${chunk.map(() => placeholders).join(", ")}${suffix}`, chunk.flat());
     }
+    if (returning && Array.isArray(answer)) for (const row of answer) results.push(row as T);
   }
+  return results;
 }
 
 /** Rows [start, end) as MySQL VALUES tuples: "(1, 'a', NULL), (2, 'b', NULL)". */

@@ -5,7 +5,16 @@
 // so several service instances on one MySQL stay exact.
 import { hash } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { deleteWhereIn, dialectOf, fromDbTimestamp, insertRows, selectWhereIn, toDbTimestamp } from "../db/sql";
+import {
+  deleteWhereIn,
+  dialectOf,
+  fromDbTimestamp,
+  insertCanReturn,
+  insertRows,
+  insertRowsReturning,
+  selectWhereIn,
+  toDbTimestamp,
+} from "../db/sql";
 import { timeOrderedUuid } from "../db/time-ordered-id";
 import { InvalidInput } from "../errors";
 import type { IdempotencyClaim } from "../idempotency/idempotency.service";
@@ -229,6 +238,37 @@ class OutcomeActivity {
 
 export const byKey = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
 
+/**
+ * Inserts fact rows tagged with the batch id, duplicates of the key_hash kept unchanged, and
+ * answers the key_hash of those this batch really inserted: from the INSERT itself where it can
+ * return its rows (MariaDB), else read back by batch id.
+ */
+async function insertNewFacts(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  rows: unknown[][],
+  batchId: string,
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  if (insertCanReturn(manager)) {
+    const answered = await insertRowsReturning<{ key_hash: string; batch_id: string }>(
+      manager,
+      table,
+      columns,
+      rows,
+      { conflictKey: ["key_hash"] },
+      ["key_hash", "batch_id"],
+    );
+    return answered.filter((row) => row.batch_id === batchId).map((row) => row.key_hash);
+  }
+  await insertRows(manager, table, columns, rows, { conflictKey: ["key_hash"] });
+  const inserted: { key_hash: string }[] = await manager.query(`SELECT key_hash FROM ${table} WHERE batch_id = ?`, [
+    batchId,
+  ]);
+  return inserted.map((row) => row.key_hash);
+}
+
 export interface RuleWriteLimits {
   /** Distinct outcomes a rule may have; an event naming one more is refused whole. */
   maxOutcomesPerRule: number;
@@ -362,7 +402,7 @@ async function persistRuleEvents(
   /** By key_hash, each hashed once. */
   const exposureCandidates = new Map<string, ExposureRecord>();
   for (const [key, exposure] of earliest) exposureCandidates.set(hashOfKey(key), exposure);
-  await insertRows(
+  const insertedExposures = await insertNewFacts(
     manager,
     "rule_exposures",
     ["key_hash", "organisation_id", "rule_id", "outcome_id", "tracking_id", "user_id", "exposed_at", "day", "batch_id"],
@@ -379,27 +419,21 @@ async function persistRuleEvents(
         batchId,
       ]),
     ),
-    { conflictKey: ["key_hash"] },
+    batchId,
   );
-  if (exposureCandidates.size > 0) {
-    const inserted: { key_hash: string }[] = await manager.query(
-      "SELECT key_hash FROM rule_exposures WHERE batch_id = ?",
-      [batchId],
+  for (const keyHash of insertedExposures) {
+    const exposure = exposureCandidates.get(keyHash);
+    if (!exposure) continue;
+    counters.add(
+      exposure.organisationId,
+      exposure.ruleId,
+      exposure.outcomeId,
+      ANY_CONVERSION,
+      utcDay(exposure.at),
+      "exposures",
     );
-    for (const { key_hash } of inserted) {
-      const exposure = exposureCandidates.get(key_hash);
-      if (!exposure) continue;
-      counters.add(
-        exposure.organisationId,
-        exposure.ruleId,
-        exposure.outcomeId,
-        ANY_CONVERSION,
-        utcDay(exposure.at),
-        "exposures",
-      );
-      activity.touch(exposure, true);
-      newExposures.push(exposure);
-    }
+    activity.touch(exposure, true);
+    newExposures.push(exposure);
   }
   for (const exposure of exposures) activity.touch(exposure);
 
@@ -446,20 +480,29 @@ async function countCrossovers(manager: EntityManager, newExposures: ExposureRec
   /** By key_hash, each hashed once. */
   const visitors = new Map<string, { scope: [string, string, string]; added: number }>();
   for (const [key, visitor] of byVisitor) visitors.set(hashOfKey(key), visitor);
-  await insertRows(
-    manager,
-    "rule_visitor_outcomes",
-    ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"],
-    byKey([...visitors].map(([key, visitor]) => [key, ...visitor.scope, visitor.added])),
-    { conflictKey: ["key_hash"], updates: { outcomes: "add" } },
-  );
-  const counts = await selectWhereIn<{ key_hash: string; outcomes: number | string }>(
-    manager,
-    "SELECT key_hash, outcomes FROM rule_visitor_outcomes WHERE key_hash",
-    [...visitors.keys()],
-    [],
-    dialectOf(manager) === "mysql" ? " FOR UPDATE" : "",
-  );
+  const table = "rule_visitor_outcomes";
+  const columns = ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"];
+  const rows = byKey([...visitors].map(([key, visitor]) => [key, ...visitor.scope, visitor.added]));
+  const upsert = { conflictKey: ["key_hash"], updates: { outcomes: "add" as const } };
+  // The upsert locks the rows it writes: the counts it returns (MariaDB), or reads back, are final.
+  const counts = insertCanReturn(manager)
+    ? await insertRowsReturning<{ key_hash: string; outcomes: number | string }>(
+        manager,
+        table,
+        columns,
+        rows,
+        upsert,
+        ["key_hash", "outcomes"],
+      )
+    : await insertRows(manager, table, columns, rows, upsert).then(() =>
+        selectWhereIn<{ key_hash: string; outcomes: number | string }>(
+          manager,
+          "SELECT key_hash, outcomes FROM rule_visitor_outcomes WHERE key_hash",
+          [...visitors.keys()],
+          [],
+          dialectOf(manager) === "mysql" ? " FOR UPDATE" : "",
+        ),
+      );
   const crossovers = new CrossoverCounters();
   for (const row of counts) {
     const visitor = visitors.get(row.key_hash);
@@ -569,7 +612,7 @@ async function persistConversions(
   /** By key_hash, each hashed once. */
   const converters = new Map<string, { scope: [string, string, string, string]; cohortDay: string; at: Date }>();
   for (const [key, candidate] of converterCandidates) converters.set(hashOfKey(key), candidate);
-  await insertRows(
+  const insertedConverters = await insertNewFacts(
     manager,
     "rule_converters",
     [
@@ -583,14 +626,10 @@ async function persistConversions(
       "batch_id",
     ],
     byKey([...converters].map(([key, c]) => [key, ...c.scope, c.cohortDay, toDbTimestamp(c.at), batchId])),
-    { conflictKey: ["key_hash"] },
+    batchId,
   );
-  const inserted: { key_hash: string }[] = await manager.query(
-    "SELECT key_hash FROM rule_converters WHERE batch_id = ?",
-    [batchId],
-  );
-  for (const { key_hash } of inserted) {
-    const candidate = converters.get(key_hash);
+  for (const keyHash of insertedConverters) {
+    const candidate = converters.get(keyHash);
     if (!candidate) continue;
     counters.add(...candidate.scope, candidate.cohortDay, "converters");
     conversionDays.add(candidate.scope, candidate.cohortDay, utcDay(candidate.at), "converters");
