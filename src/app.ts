@@ -1,7 +1,7 @@
 // Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim and its OpenAPI document,
 // the analytics page, health endpoints.
 import { randomUUID } from "node:crypto";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -37,7 +37,7 @@ import {
 } from "./rules/rule.warm-up";
 import { warmUpSeries } from "./rules/rule-figures";
 import type { Services } from "./services";
-import { buildConversionsSubgraphSchema, subgraphCountedCalls, subgraphOperationLimits } from "./subgraph";
+import { buildConversionsSubgraphSchema, subgraphOperationLimits } from "./subgraph";
 
 export type AppConfig = Pick<
   Config,
@@ -70,6 +70,19 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export function createLogger(config: Pick<Config, "LOG_LEVEL">): Logger {
   return pino(loggerOptions(config.LOG_LEVEL));
 }
+
+/**
+ * `cache-control: no-store` on every GraphQL answer: they are per key and never stored. One listener for
+ * every request and plain functions (see operationLimitsPlugin): nothing made per request.
+ */
+const noStoreListener: GraphQLRequestListener<GraphQLContext<Services>> = {
+  willSendResponse({ response }) {
+    response.http.headers.set("cache-control", "no-store");
+    return Promise.resolve();
+  },
+};
+const noStoreStarted = Promise.resolve(noStoreListener);
+const noStorePlugin: ApolloServerPlugin<GraphQLContext<Services>> = { requestDidStart: () => noStoreStarted };
 
 export interface AppOptions {
   /** Observe every route's latency; served at /metrics here unless METRICS_PORT is set. */
@@ -174,23 +187,13 @@ export async function buildApp(
     formatError: graphQLErrorFormatter(app.log as never, { hideSuggestions: config.graphqlHideSuggestions }),
     plugins: [
       fastifyApolloDrainPlugin(app),
+      // The limits, and how many calls of the caller's key a mutation counts.
       operationLimitsPlugin(schema, subgraphOperationLimits(config)),
-      // A keyed mutation of N fields counts N calls against API_KEY_RATE_LIMIT_PER_SECOND (public
-      // recordings count against the visitor's budget instead, one per field).
-      subgraphCountedCalls(),
       // Apollo's default cache-control plugin hooks every resolved field (a third of the time of completing a
       // 366-day series) to compute cache hints the service never sets: its answers are per key and never
       // stored, which one header per response says as the plugin did.
       ApolloServerPluginCacheControlDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ response }) {
-              response.http.headers.set("cache-control", "no-store");
-            },
-          };
-        },
-      },
+      noStorePlugin,
       config.graphqlLandingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),

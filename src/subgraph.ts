@@ -8,7 +8,7 @@ import { ContactConversionsResolver } from "./conversions/contact-conversions.re
 import { resolveConversionReference } from "./conversions/conversion.reference";
 import { ConversionResolver } from "./conversions/conversion.resolver";
 import { buildFederatedSchema } from "./graphql/federated-schema";
-import { countedCallsPlugin, type OperationLimits } from "./graphql/limits";
+import type { OperationLimits } from "./graphql/limits";
 import {
   OutcomeConversionStatsResolver,
   OutcomeDayResolver,
@@ -64,10 +64,8 @@ export function subgraphOperationLimits(
         max: SERIES_PER_OPERATION,
       },
     ],
+    // A keyed mutation of N fields counts N calls against API_KEY_RATE_LIMIT_PER_SECOND; public recordings
+    // count against the visitor's budget instead.
+    uncountedCalls: PUBLIC_RECORDING_FIELDS,
   };
-}
-
-/** Calls of the caller's API key a mutation counts: one per field, the public recordings apart (their own budget). */
-export function subgraphCountedCalls() {
-  return countedCallsPlugin(PUBLIC_RECORDING_FIELDS);
 }

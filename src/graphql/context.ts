@@ -16,7 +16,7 @@ export interface GraphQLContext<TServices = unknown> {
   databaseDeadline: number | undefined;
   /**
    * Sets how many calls of its API key the request counts as: 1 unless told, one per keyed mutation field once
-   * the operation is known, before any resolver runs (countedCallsPlugin in limits.ts). A method, not a field:
+   * the operation is known, before any resolver runs (operationLimitsPlugin in limits.ts). A method, not a field:
    * Apollo executes on a shallow copy of the context, which the principal's closure would never see.
    */
   countCalls(calls: number): void;

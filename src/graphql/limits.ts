@@ -3,7 +3,7 @@
 // (graphql-armor), fields of a group counted together (e.g. public recording mutations), the
 // number and shape of `_entities` representations, and cost (graphql-query-complexity: lists
 // weighted by `first`, by their known bound, and `_entities` by its number of representations).
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import {
@@ -45,7 +45,22 @@ export interface OperationLimits {
   listSizes?: Record<string, number>;
   /** Root fields counted together: at most `max` of them (aliases included) per operation. */
   fieldGroups?: { description: string; rootType: "Query" | "Mutation"; fields: string[]; max: number }[];
+  /**
+   * Mutation root fields that are no call of the caller's API key (they have budgets of their own). Every
+   * other root field of a mutation counts one call, at least one per mutation: N mutation fields cost a key
+   * what N REST requests would. The plugin tells the context once the operation is known, before any
+   * resolver asks for the principal.
+   */
+  uncountedCalls?: readonly string[];
 }
+
+/** What the plugin needs of the context: where to say how many calls of its key the request counts. */
+export interface CountedCallsContext {
+  countCalls(calls: number): void;
+}
+
+/** Hooks answer this one settled promise: no promise is made per request (Apollo awaits each hook). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Every list with `first` caps it at 100 whatever is asked. */
 const MAX_PAGE_SIZE = 100;
@@ -100,27 +115,6 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   );
 }
 
-/**
- * Counts a mutation as one call of the caller's key per root field (aliases and fragments included), but the
- * `uncounted` ones (with budgets of their own), at least one: N mutation fields cost a key what N REST requests
- * would. Tells the context once the operation is known, before any resolver asks for the principal.
- */
-export function countedCallsPlugin(
-  uncounted: readonly string[],
-): ApolloServerPlugin<{ countCalls(calls: number): void }> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, contextValue }) {
-          if (operation?.operation !== "mutation") return;
-          const fields = rootFields(operation.selectionSet, fragmentsOf(document));
-          contextValue.countCalls(Math.max(1, fields.filter((field) => !uncounted.includes(field.name.value)).length));
-        },
-      };
-    },
-  };
-}
-
 /** The root fields an operation selects, fragments and inline fragments expanded. */
 function rootFields(
   selectionSet: SelectionSetNode,
@@ -159,6 +153,8 @@ interface OperationFacts {
   entities: FieldNode[];
   /** Its cost, by the shape of the variables that weigh on it (see costShapeOf). */
   complexityByVariables?: Map<string, number>;
+  /** A mutation's calls of the caller's key (see uncountedCalls). */
+  calls?: number;
 }
 
 /**
@@ -175,7 +171,10 @@ function costShapeOf(variables: Record<string, unknown>): string {
   return parts.join("&");
 }
 
-export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLimits): ApolloServerPlugin {
+export function operationLimitsPlugin(
+  schema: GraphQLSchema,
+  limits: OperationLimits,
+): ApolloServerPlugin<CountedCallsContext> {
   const factsByDocument = new WeakMap<DocumentNode, Map<string, OperationFacts>>();
   const keys = entityKeyFields(schema);
   const entitiesField = schema.getQueryType()?.getFields()._entities;
@@ -212,10 +211,16 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
       }
     }
     const entities = rootType === "Query" ? roots.filter((field) => field.name.value === "_entities") : [];
-    return { entities, complexityByVariables: new Map() };
+    const uncounted = limits.uncountedCalls ?? [];
+    const calls =
+      rootType === "Mutation"
+        ? Math.max(1, roots.filter((field) => !uncounted.includes(field.name.value)).length)
+        : undefined;
+    return { entities, complexityByVariables: new Map(), calls };
   };
 
-  const check = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+  /** What the operation's text decides, worked out once; throws the limit it breaks. */
+  const factsOf = (document: DocumentNode, operation: OperationDefinitionNode): OperationFacts => {
     // Apollo hands the same DocumentNode for the same query text (its document cache): what the text
     // alone decides is worked out once, and the cost once per shape of the variables that weigh on it.
     let byOperation = factsByDocument.get(document);
@@ -230,7 +235,16 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
       byOperation.set(operationKey, facts);
     }
     if (facts.error) throw facts.error;
+    return facts;
+  };
 
+  /** The checks that depend on the variables too. */
+  const checkVariables = (
+    facts: OperationFacts,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown>,
+  ) => {
     if (entitiesField) {
       for (const node of facts.entities) {
         const { representations } = getArgumentValues(entitiesField, node, variables) as { representations: unknown[] };
@@ -269,19 +283,24 @@ export function operationLimitsPlugin(schema: GraphQLSchema, limits: OperationLi
     }
   };
 
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, operation }) {
-          if (!operation) return;
-          try {
-            check(document, operation, request.variables ?? {});
-          } catch (error) {
-            if (error instanceof GraphQLError && error.extensions.http) throw error;
-            // Invalid variables: execution reports them precisely as BAD_USER_INPUT.
-          }
-        },
-      };
+  // One listener for every request, its hooks plain functions: Apollo awaits every hook of every listener at
+  // each stage of each request, and async ones (and a listener per request) cost about a tenth of a
+  // no-op logConversion's CPU here.
+  const listener: GraphQLRequestListener<CountedCallsContext> = {
+    didResolveOperation({ request, document, operation, contextValue }) {
+      if (!operation) return SETTLED;
+      // The operation's own limits throw: Apollo answers them 400.
+      const facts = factsOf(document, operation);
+      if (facts.calls !== undefined) contextValue.countCalls(facts.calls);
+      try {
+        checkVariables(facts, document, operation, request.variables ?? {});
+      } catch (error) {
+        if (error instanceof GraphQLError && error.extensions.http) throw error;
+        // Invalid variables: execution reports them precisely as BAD_USER_INPUT.
+      }
+      return SETTLED;
     },
   };
+  const started = Promise.resolve(listener);
+  return { requestDidStart: () => started };
 }
