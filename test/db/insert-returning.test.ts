@@ -26,7 +26,8 @@ afterAll(async () => {
 });
 
 const columns = ["key_hash", "batch_id", "n"];
-const byKeyHash = (rows: { key_hash: string }[]) => [...rows].sort((a, b) => (a.key_hash < b.key_hash ? -1 : 1));
+const byKeyHash = <T extends { key_hash: string }>(rows: T[]) =>
+  [...rows].sort((a, b) => (a.key_hash < b.key_hash ? -1 : 1));
 
 describe("insertRowsReturning", () => {
   if (!testServerUrl()) {
