@@ -61,20 +61,25 @@ const MAX_IDLE_MANUAL_COMMIT = 4;
 async function manualCommitRunner(dataSource: DataSource): Promise<QueryRunner> {
   const idle = manualCommitConnections.get(dataSource) ?? [];
   for (let runner = idle.pop(); runner; runner = idle.pop()) {
-    // One the server closed while it was idle (a restart, wait_timeout) is let go.
     if (isOpen(runner)) return runner;
-    await runner.release().catch(() => undefined);
+    // One the server closed while it was idle (a restart, wait_timeout) is let go, never to the pool.
+    await discard(runner);
   }
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
     await runner.query("SET autocommit = 0");
   } catch (error) {
-    closeConnection(runner);
-    await runner.release().catch(() => undefined);
+    await discard(runner);
     throw error;
   }
   return runner;
+}
+
+/** Closes a connection of a bounded transaction: it leaves the pool for good (autocommit may be off). */
+async function discard(runner: QueryRunner): Promise<void> {
+  closeConnection(runner);
+  await runner.release().catch(() => undefined);
 }
 
 /** Keeps a connection whose transaction ended cleanly for the next one; closes it otherwise. */
@@ -88,8 +93,7 @@ async function putBack(dataSource: DataSource, runner: QueryRunner, clean: boole
     idle.push(runner);
     return;
   }
-  closeConnection(runner);
-  await runner.release().catch(() => undefined);
+  await discard(runner);
 }
 
 /** A MySQL transaction on a connection of its own, given up at the deadline (see the top of the file). */

@@ -115,6 +115,27 @@ describe("bounded transactions", () => {
     },
   );
 
+  onMysql("let go of a kept connection the server closed while it was idle, and run on a new one", async () => {
+    const idOf = () =>
+      runInTransaction(
+        dataSource,
+        async (manager) => Number((await manager.query("SELECT CONNECTION_ID() AS id"))[0].id),
+        bound(),
+      );
+    const kept = await idOf();
+    await observer.query(`KILL CONNECTION ${kept}`);
+    // The close reaches the client as the end of its socket.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await idOf();
+    expect(next).not.toBe(kept);
+    await runInTransaction(
+      dataSource,
+      (manager) => manager.query("INSERT INTO tx_probe (id, note) VALUES (?, ?)", ["k1", "after kill"]),
+      bound(),
+    );
+    expect(await stored("k1")).toBe(1);
+  });
+
   it("leave the pool's connections committing every plain statement at once", async () => {
     // Several bounded transactions at once: more than one connection of their own.
     await Promise.all(
