@@ -1,7 +1,7 @@
 // Builds the Fastify app: GraphQL at /graphql, the REST compatibility shim and its OpenAPI document,
 // the analytics page, health endpoints.
 import { randomUUID } from "node:crypto";
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
+import { ApolloServer } from "@apollo/server";
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -20,6 +20,7 @@ import { localSchemaGateway } from "./graphql/compiled-execution";
 import { type CallerIdentification, createGraphQLContext, type GraphQLContext } from "./graphql/context";
 import { graphQLErrorFormatter } from "./graphql/errors";
 import { depthLimitRule, operationLimitsPlugin } from "./graphql/limits";
+import { SETTLED, sharedListenerPlugin } from "./graphql/shared-listener";
 import { warmUpOperation } from "./graphql/warm-up";
 import { healthRoutes } from "./health/health.routes";
 import { analyticsPage } from "./http/analytics-page";
@@ -71,18 +72,13 @@ export function createLogger(config: Pick<Config, "LOG_LEVEL">): Logger {
   return pino(loggerOptions(config.LOG_LEVEL));
 }
 
-/**
- * `cache-control: no-store` on every GraphQL answer: they are per key and never stored. One listener for
- * every request and plain functions (see operationLimitsPlugin): nothing made per request.
- */
-const noStoreListener: GraphQLRequestListener<GraphQLContext<Services>> = {
+/** `cache-control: no-store` on every GraphQL answer: they are per key and never stored. */
+const noStorePlugin = sharedListenerPlugin<GraphQLContext<Services>>({
   willSendResponse({ response }) {
     response.http.headers.set("cache-control", "no-store");
-    return Promise.resolve();
+    return SETTLED;
   },
-};
-const noStoreStarted = Promise.resolve(noStoreListener);
-const noStorePlugin: ApolloServerPlugin<GraphQLContext<Services>> = { requestDidStart: () => noStoreStarted };
+});
 
 export interface AppOptions {
   /** Observe every route's latency; served at /metrics here unless METRICS_PORT is set. */

@@ -71,9 +71,9 @@ export function insertCanReturn(manager: EntityManager): boolean {
 }
 
 /**
- * insertRows() that answers `returning` of every row it names, inserted or (on a conflict) as the
- * row now stands; only where insertCanReturn(), else it throws. On MariaDB a conflicting row is
- * returned too (with its values after the update, its old ones when nothing is updated).
+ * insertRows() that answers `returning` of the rows it names: from the INSERT itself where the database can
+ * (insertCanReturn(); on MariaDB a conflicting row comes back too, with its values after the update, its old
+ * ones when nothing is updated), else by `readBack` once the rows are written.
  */
 export async function insertRowsReturning<T>(
   manager: EntityManager,
@@ -82,9 +82,14 @@ export async function insertRowsReturning<T>(
   rows: unknown[][],
   conflict: UpsertOptions | undefined,
   returning: string[],
+  readBack: () => Promise<T[]>,
 ): Promise<T[]> {
-  if (!insertCanReturn(manager)) throw new Error("this database cannot return the rows of an INSERT");
-  return writeRows<T>(manager, table, columns, rows, conflict, ` RETURNING ${returning.join(", ")}`);
+  if (rows.length === 0) return [];
+  if (insertCanReturn(manager)) {
+    return writeRows<T>(manager, table, columns, rows, conflict, ` RETURNING ${returning.join(", ")}`);
+  }
+  await writeRows(manager, table, columns, rows, conflict);
+  return readBack();
 }
 
 async function writeRows<T>(

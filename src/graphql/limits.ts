@@ -3,7 +3,7 @@
 // (graphql-armor), fields of a group counted together (e.g. public recording mutations), the
 // number and shape of `_entities` representations, and cost (graphql-query-complexity: lists
 // weighted by `first`, by their known bound, and `_entities` by its number of representations).
-import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
+import type { ApolloServerPlugin } from "@apollo/server";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import {
@@ -20,6 +20,7 @@ import {
   validate,
 } from "graphql";
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
+import { SETTLED, sharedListenerPlugin } from "./shared-listener";
 
 export function depthLimitRule(maxDepth: number) {
   return maxDepthRule({
@@ -58,9 +59,6 @@ export interface OperationLimits {
 export interface CountedCallsContext {
   countCalls(calls: number): void;
 }
-
-/** Hooks answer this one settled promise: no promise is made per request (Apollo awaits each hook). */
-const SETTLED: Promise<void> = Promise.resolve();
 
 /** Every list with `first` caps it at 100 whatever is asked. */
 const MAX_PAGE_SIZE = 100;
@@ -283,10 +281,7 @@ export function operationLimitsPlugin(
     }
   };
 
-  // One listener for every request, its hooks plain functions: Apollo awaits every hook of every listener at
-  // each stage of each request, and async ones (and a listener per request) cost about a tenth of a
-  // no-op logConversion's CPU here.
-  const listener: GraphQLRequestListener<CountedCallsContext> = {
+  return sharedListenerPlugin<CountedCallsContext>({
     didResolveOperation({ request, document, operation, contextValue }) {
       if (!operation) return SETTLED;
       // The operation's own limits throw: Apollo answers them 400.
@@ -300,7 +295,5 @@ export function operationLimitsPlugin(
       }
       return SETTLED;
     },
-  };
-  const started = Promise.resolve(listener);
-  return { requestDidStart: () => started };
+  });
 }

@@ -9,7 +9,6 @@ import {
   deleteWhereIn,
   dialectOf,
   fromDbTimestamp,
-  insertCanReturn,
   insertRows,
   insertRowsReturning,
   selectWhereIn,
@@ -250,23 +249,17 @@ async function insertNewFacts(
   rows: unknown[][],
   batchId: string,
 ): Promise<string[]> {
-  if (rows.length === 0) return [];
-  if (insertCanReturn(manager)) {
-    const answered = await insertRowsReturning<{ key_hash: string; batch_id: string }>(
-      manager,
-      table,
-      columns,
-      rows,
-      { conflictKey: ["key_hash"] },
-      ["key_hash", "batch_id"],
-    );
-    return answered.filter((row) => row.batch_id === batchId).map((row) => row.key_hash);
-  }
-  await insertRows(manager, table, columns, rows, { conflictKey: ["key_hash"] });
-  const inserted: { key_hash: string }[] = await manager.query(`SELECT key_hash FROM ${table} WHERE batch_id = ?`, [
-    batchId,
-  ]);
-  return inserted.map((row) => row.key_hash);
+  const answered = await insertRowsReturning<{ key_hash: string; batch_id: string }>(
+    manager,
+    table,
+    columns,
+    rows,
+    { conflictKey: ["key_hash"] },
+    ["key_hash", "batch_id"],
+    () => manager.query(`SELECT key_hash, batch_id FROM ${table} WHERE batch_id = ?`, [batchId]),
+  );
+  // A row already there (returned by MariaDB as it stands) keeps the batch id of the batch that inserted it.
+  return answered.filter((row) => row.batch_id === batchId).map((row) => row.key_hash);
 }
 
 export interface RuleWriteLimits {
@@ -480,29 +473,23 @@ async function countCrossovers(manager: EntityManager, newExposures: ExposureRec
   /** By key_hash, each hashed once. */
   const visitors = new Map<string, { scope: [string, string, string]; added: number }>();
   for (const [key, visitor] of byVisitor) visitors.set(hashOfKey(key), visitor);
-  const table = "rule_visitor_outcomes";
-  const columns = ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"];
-  const rows = byKey([...visitors].map(([key, visitor]) => [key, ...visitor.scope, visitor.added]));
-  const upsert = { conflictKey: ["key_hash"], updates: { outcomes: "add" as const } };
   // The upsert locks the rows it writes: the counts it returns (MariaDB), or reads back, are final.
-  const counts = insertCanReturn(manager)
-    ? await insertRowsReturning<{ key_hash: string; outcomes: number | string }>(
+  const counts = await insertRowsReturning<{ key_hash: string; outcomes: number | string }>(
+    manager,
+    "rule_visitor_outcomes",
+    ["key_hash", "organisation_id", "rule_id", "tracking_id", "outcomes"],
+    byKey([...visitors].map(([key, visitor]) => [key, ...visitor.scope, visitor.added])),
+    { conflictKey: ["key_hash"], updates: { outcomes: "add" } },
+    ["key_hash", "outcomes"],
+    () =>
+      selectWhereIn(
         manager,
-        table,
-        columns,
-        rows,
-        upsert,
-        ["key_hash", "outcomes"],
-      )
-    : await insertRows(manager, table, columns, rows, upsert).then(() =>
-        selectWhereIn<{ key_hash: string; outcomes: number | string }>(
-          manager,
-          "SELECT key_hash, outcomes FROM rule_visitor_outcomes WHERE key_hash",
-          [...visitors.keys()],
-          [],
-          dialectOf(manager) === "mysql" ? " FOR UPDATE" : "",
-        ),
-      );
+        "SELECT key_hash, outcomes FROM rule_visitor_outcomes WHERE key_hash",
+        [...visitors.keys()],
+        [],
+        dialectOf(manager) === "mysql" ? " FOR UPDATE" : "",
+      ),
+  );
   const crossovers = new CrossoverCounters();
   for (const row of counts) {
     const visitor = visitors.get(row.key_hash);
